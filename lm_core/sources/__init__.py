@@ -1,0 +1,1 @@
+"""One reader per publisher format: each turns official files into a SourceResult."""

@@ -1,0 +1,228 @@
+"""The SQL store: typed SQLAlchemy models, an engine from a URL, and an all-or-nothing load."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import (
+    Boolean,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    delete,
+    insert,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from lm_core.build import load_processed, read_manifest
+from lm_core.paths import DATA_DIR, PROCESSED_DIR
+
+DEFAULT_DB_PATH = DATA_DIR / "level_measures.sqlite"
+SCHEMA_VERSION = "1"
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every table in the store."""
+
+
+class Authority(Base):
+    __tablename__ = "authority"
+    area_code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    area_name: Mapped[str] = mapped_column(String(120))
+    official_name: Mapped[str] = mapped_column(String(200))
+    type_code: Mapped[str] = mapped_column(String(8))
+    type_name: Mapped[str] = mapped_column(String(60))
+    tier: Mapped[str] = mapped_column(String(40))
+    is_lower: Mapped[bool] = mapped_column(Boolean)
+    is_upper: Mapped[bool] = mapped_column(Boolean)
+    region: Mapped[str] = mapped_column(String(60))
+    county_code: Mapped[str] = mapped_column(String(9))
+    county_name: Mapped[str] = mapped_column(String(120))
+    ca_code: Mapped[str] = mapped_column(String(9))
+    ca_name: Mapped[str] = mapped_column(String(120))
+    population_2020: Mapped[float | None] = mapped_column(Float, nullable=True)
+    area_km2: Mapped[float | None] = mapped_column(Float, nullable=True)
+    predecessors: Mapped[str] = mapped_column(Text)
+
+
+class Lineage(Base):
+    __tablename__ = "lineage"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    old_code: Mapped[str] = mapped_column(String(9), index=True)
+    old_name: Mapped[str] = mapped_column(String(120))
+    new_code: Mapped[str] = mapped_column(String(9), index=True)
+    new_name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(12))
+    effective: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Indicator(Base):
+    __tablename__ = "indicator"
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    service_area: Mapped[str] = mapped_column(String(60), index=True)
+    unit: Mapped[str] = mapped_column(String(60))
+    polarity: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(10))
+    tier: Mapped[str] = mapped_column(String(8))
+    publisher: Mapped[str] = mapped_column(String(200))
+    source_url: Mapped[str] = mapped_column(Text)
+    licence: Mapped[str] = mapped_column(String(40))
+    attribution: Mapped[str] = mapped_column(Text)
+    caveats: Mapped[str] = mapped_column(Text)
+    source_folder: Mapped[str] = mapped_column(String(80))
+    rollup: Mapped[str] = mapped_column(String(10))
+    decimals: Mapped[int] = mapped_column(Integer)
+    periods: Mapped[str] = mapped_column(Text)
+    first_period: Mapped[str] = mapped_column(String(40))
+    latest_period: Mapped[str] = mapped_column(String(40))
+    latest_start: Mapped[str] = mapped_column(String(10))
+    coverage_lower: Mapped[int] = mapped_column(Integer)
+    coverage_upper: Mapped[int] = mapped_column(Integer)
+    has_interval: Mapped[bool] = mapped_column(Boolean)
+    has_denominator: Mapped[bool] = mapped_column(Boolean)
+
+
+class Value(Base):
+    __tablename__ = "indicator_value"
+    area_code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(ForeignKey("indicator.id"), primary_key=True, index=True)
+    period: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period_start: Mapped[str] = mapped_column(String(10))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lower: Mapped[float | None] = mapped_column(Float, nullable=True)
+    upper: Mapped[float | None] = mapped_column(Float, nullable=True)
+    numerator: Mapped[float | None] = mapped_column(Float, nullable=True)
+    denominator: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status: Mapped[str] = mapped_column(String(1))
+    note: Mapped[str] = mapped_column(Text)
+
+
+class Meta(Base):
+    """Key/value facts about the load; `data_version` is written last, inside the same transaction."""
+
+    __tablename__ = "store_meta"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+TABLES: tuple[tuple[str, type[Base]], ...] = (
+    ("authorities", Authority), ("lineage", Lineage), ("indicators", Indicator), ("values", Value),
+)
+
+
+class StoreError(Exception):
+    """The database cannot be reached or built; the message never shows a password."""
+
+
+def database_url() -> str:
+    """$LM_DATABASE_URL, else the SQLite file under data/."""
+    return os.environ.get("LM_DATABASE_URL") or f"sqlite:///{DEFAULT_DB_PATH}"
+
+
+def safe_url(url: str) -> str:
+    """The URL as it can be shown to a person: password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """An engine for the URL; SQLite files get their folder created."""
+    url = url or database_url()
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"LM_DATABASE_URL is not a database URL: {safe_url(url)}") from exc
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise StoreError(f"no database driver for {safe_url(url)} ({exc})") from exc
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """Rows as plain Python values with NaN as NULL (never as 0)."""
+    out = []
+    for rec in frame.to_dict("records"):
+        out.append({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rec.items()})
+    return out
+
+
+def _chunks(rows: list[dict[str, object]], size: int = 20_000) -> Iterable[list[dict[str, object]]]:
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
+
+
+def build_db(engine: Engine, processed_dir: Path = PROCESSED_DIR,
+             progress: Callable[[float, str], None] | None = None) -> str:
+    """Replace the store's contents with data/ in one transaction; returns the data version.
+
+    A failure anywhere rolls back, so the previous contents stay exactly as they were.
+    """
+    tables = load_processed(processed_dir)
+    manifest = read_manifest(processed_dir)
+    version = str(manifest["data_version"])
+    step = progress or (lambda _f, _m: None)
+    try:
+        Base.metadata.create_all(engine)
+        with engine.begin() as conn:
+            for model in (Value, Indicator, Lineage, Authority, Meta):
+                conn.execute(delete(model))
+            for i, (name, model) in enumerate(TABLES):
+                step(i / len(TABLES), f"loading {name}")
+                columns = [c.key for c in inspect(model).columns if c.key != "id" or name != "lineage"]
+                rows = _records(tables[name].loc[:, [c for c in columns if c in tables[name].columns]])
+                for chunk in _chunks(rows):
+                    conn.execute(insert(model), chunk)
+            conn.execute(insert(Meta), [{"key": "schema_version", "value": SCHEMA_VERSION},
+                                        {"key": "data_version", "value": version}])
+        step(1.0, "done")
+    except OperationalError as exc:
+        raise StoreError(f"cannot write to {safe_url(str(engine.url))}: {exc.orig}") from exc
+    return version
+
+
+def stored_version(engine: Engine) -> str | None:
+    """The data version the store holds, or None when it is empty, partial or unreachable."""
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(select(Meta.value).where(Meta.key == "data_version")).first()
+    except SQLAlchemyError:
+        return None
+    return None if row is None else str(row[0])
+
+
+def ensure_store(engine: Engine, processed_dir: Path = PROCESSED_DIR,
+                 progress: Callable[[float, str], None] | None = None) -> bool:
+    """Build the store when it is missing, partial or older than data/; True when it built."""
+    wanted = str(read_manifest(processed_dir)["data_version"])
+    if stored_version(engine) == wanted:
+        return False
+    build_db(engine, processed_dir, progress)
+    return True
+
+
+def read_table(engine: Engine, model: type[Base], where: object | None = None) -> pd.DataFrame:
+    """A whole table (optionally filtered) as a DataFrame, NULLs as NaN."""
+    stmt = select(*inspect(model).columns)
+    if where is not None:
+        stmt = stmt.where(where)  # type: ignore[arg-type]
+    with engine.connect() as conn:
+        return pd.read_sql(stmt, conn)

@@ -1,0 +1,76 @@
+"""Shared page plumbing: the cached store, cached tables, the council picker and the footer."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from lm_core import queries
+from lm_core.build import read_manifest
+from lm_core.store import StoreError, ensure_store, get_engine, safe_url, database_url
+
+CACHE_TTL = 3600
+
+
+@st.cache_resource(show_spinner=False)
+def engine() -> Engine:
+    """One engine per process; the store is built on first use (with a progress bar)."""
+    eng = get_engine()
+    return eng
+
+
+def ready_engine() -> Engine:
+    """The engine, after making sure the store holds the shipped data version."""
+    try:
+        eng = engine()
+        version = str(read_manifest()["data_version"])
+        if st.session_state.get("_store_checked") != version:
+            bar = st.progress(0.0, text="Preparing the database on first run…")
+            built = ensure_store(eng, progress=lambda f, m: bar.progress(min(f, 1.0), text=f"First run: {m}…"))
+            bar.empty()
+            if built:
+                st.cache_data.clear()
+            st.session_state["_store_checked"] = version
+        return eng
+    except StoreError as exc:
+        st.error(f"The database could not be opened: {exc}")
+        st.stop()
+    except OSError as exc:
+        st.error(f"The data folder could not be read or written ({exc.strerror}). "
+                 f"Database: {safe_url(database_url())}")
+        st.stop()
+    raise AssertionError("unreachable")
+
+
+def data_version() -> str:
+    """The shipped data version: the key every cached table is stored under."""
+    return str(read_manifest()["data_version"])
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=4, show_spinner=False)
+def authorities(version: str) -> pd.DataFrame:
+    """Current councils (cached per data version)."""
+    return queries.authorities(ready_engine())
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=4, show_spinner=False)
+def catalogue(version: str) -> pd.DataFrame:
+    """The indicator catalogue (cached per data version)."""
+    return queries.catalogue(ready_engine())
+
+
+def council_picker(table: pd.DataFrame, label: str = "Find a council") -> str | None:
+    """A type-to-search picker bound to ?council=CODE so every view can be linked to."""
+    names = dict(zip(table["area_code"], table["area_name"] + " · " + table["type_name"], strict=True))
+    options = sorted(names, key=lambda c: names[c].lower())
+    return st.selectbox(label, options, index=None, format_func=lambda c: names.get(c, c), key="council",
+                        bind="query-params", placeholder="Type part of a council's name…")
+
+
+def footer(attributions: list[str]) -> None:
+    """Source and licence under every page, as the licences require."""
+    st.divider()
+    st.caption("Sources and licences: " + " · ".join(attributions))
+    st.caption("No single indicator tells the whole story. Level Measures compares councils with similar "
+               "councils; it never ranks them.")
