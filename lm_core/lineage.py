@@ -137,9 +137,11 @@ def _roll_up(
                       "numerator": float(num.sum()) if num.notna().all() else nan,
                       "denominator": float(den.sum()) if den.notna().all() else nan}
         return row, f"{succ} = sum of {names}"
-    if num.notna().all() and den.notna().all() and (num > 0).all() and (den > 0).all():
-        # The published rate's own scale (per cent, per 1,000, ...) recovered from its parts.
-        scale = float(np.median(val * den / num))
+    if num.notna().all() and den.notna().all() and (den > 0).all() and (num > 0).any():
+        # The published rate's own scale (per cent, per 1,000, ...) recovered from its parts;
+        # true zeros still count in the sums but cannot reveal the scale.
+        nonzero = num > 0
+        scale = float(np.median(val[nonzero] * den[nonzero] / num[nonzero]))
         value = scale * float(num.sum()) / float(den.sum())
         row = base | {"value": value, "numerator": float(num.sum()), "denominator": float(den.sum()),
                       "status": status, "note": f"recalculated from the summed numerators and denominators of {names}"}

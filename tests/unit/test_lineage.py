@@ -124,3 +124,11 @@ def test_published_successor_wins_and_split_is_explained(geo) -> None:  # type: 
     assert out.at["E08000016", "value"] == 4.0
     assert "E99999999" not in out.index
     assert any("E99999999" in line for line in result.log)
+
+
+def test_true_zero_numerator_still_summed(geo) -> None:  # type: ignore[no-untyped-def]
+    m = meta("weighted")
+    # Alpha 0/100 = 0 per 1,000, Beta 3/300 = 10 per 1,000: successor 3/400 = 7.5 per 1,000.
+    out = harmonise(rows(m.id, [("E07000901", 0.0, 0, 100, ""), ("E07000902", 10.0, 3, 300, "")]),
+                    {m.id: m}, geo).values
+    assert out.set_index("area_code").at["E06000901", "value"] == pytest.approx(7.5)

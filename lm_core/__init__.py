@@ -1,0 +1,1 @@
+"""Level Measures: the product's brain (sources -> store -> peers -> compare -> geo -> charts -> export)."""
