@@ -1,4 +1,4 @@
-"""Command line: python -m lm_core build-data | build-db."""
+"""Command line: python -m lm_core build-data | build-db | peers."""
 
 from __future__ import annotations
 
@@ -18,6 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     bd.add_argument("--out", type=Path, default=PROCESSED_DIR, help=argparse.SUPPRESS)
     db = sub.add_parser("build-db", help="load data/processed into LM_DATABASE_URL (default SQLite)")
     db.add_argument("--url", default=None, help="SQLAlchemy URL (default $LM_DATABASE_URL or data/*.sqlite)")
+    pe = sub.add_parser("peers", help="a council's nearest councils on context (never on outcomes)")
+    pe.add_argument("code", help="GSS code of the council, e.g. E07000117")
+    pe.add_argument("--lens", default="overall", help="overall | people | place | economy")
+    pe.add_argument("--k", type=int, default=15, help="number of peers, 5 to 30 (default 15)")
+    pe.add_argument("--tier", choices=["lower", "upper"], default=None, help="tier to compare in (unitaries)")
+    pe.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
 
     if args.command == "build-data":
@@ -40,7 +46,49 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"loaded data version {version} into {safe_url(url)}")
         return 0
+    if args.command == "peers":
+        return _peers(args)
     return 2
+
+
+def _peers(args: argparse.Namespace) -> int:
+    import json
+
+    from lm_core.peer_groups import PeerInputError, find_peers, save_peer_set, tier_context, tier_of
+    from lm_core.peers import load_config
+    from lm_core.queries import authorities, catalogue, store_facts, values_for
+    from lm_core.store import StoreError, ensure_store, get_engine
+
+    try:
+        engine = get_engine()
+        ensure_store(engine)
+        table = authorities(engine)
+        if args.code not in set(table["area_code"]):
+            print(f"peers: {args.code} is not a current English council code", file=sys.stderr)
+            return 1
+        config = load_config()
+        tier = tier_of(table, args.code, args.tier)
+        cat = catalogue(engine)
+        values = values_for(engine, indicator_ids=list(config.variables))
+        ctx = tier_context(values, cat, table, tier, config)
+        result = find_peers(ctx, config, args.code, args.lens, args.k, store_facts(engine)["data_version"])
+        save_peer_set(engine, result)
+    except (PeerInputError, StoreError) as exc:
+        print(f"peers: {exc}", file=sys.stderr)
+        return 1
+    from lm_core.peer_groups import to_json
+
+    payload = to_json(result)
+    if args.json:
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return 0
+    name = ctx.names[args.code]
+    print(f"Councils most like {name} ({args.code}), {tier} tier, lens '{args.lens}', k={args.k}, "
+          f"hash {result.hash}")
+    print("(ordered by likeness in context, not by performance)")
+    for p in result.members.to_dict("records"):
+        print(f"  {p['area_name']:<40} similarity {p['similarity']:5.1f}%  stable in {p['stability']:5.1f}% of runs")
+    return 0
 
 
 if __name__ == "__main__":

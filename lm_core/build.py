@@ -197,7 +197,7 @@ def build_data(root: Path, out_dir: Path = PROCESSED_DIR, static_dir: Path = STA
             raise BuildError(f"{tier}-tier boundaries do not match the councils (e.g. missing {missing})")
     tables = {"authorities": geography.authorities, "lineage": geography.lineage,
               "indicators": indicators, "values": values}
-    manifest = {
+    manifest: dict[str, object] = {
         "vintage": "2024 codes",
         "data_version": frame_hash(values)[:12],
         "tables": {name: {"rows": len(t), "sha256": frame_hash(t)} for name, t in tables.items()},
@@ -227,13 +227,15 @@ def _write_atomically(tables: dict[str, pd.DataFrame], boundaries: dict[str, obj
     static_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir.parent))
     tmp_static = Path(tempfile.mkdtemp(prefix=".build-", dir=static_dir))
+    for folder in (tmp, tmp_static):
+        folder.chmod(0o755)  # mkdtemp makes private folders; these are published files
     try:
         for name, table in tables.items():
             table.to_parquet(tmp / f"{name}.parquet", index=False, compression="zstd")
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
         (tmp / "BUILD_LOG.md").write_text("# Build log\n\n" + "\n".join(log) + "\n")
         for tier, gdf in boundaries.items():
-            (tmp_static / f"{tier}.geojson").write_bytes(geo.to_geojson_bytes(gdf))  # type: ignore[arg-type]
+            (tmp_static / f"{tier}.geojson").write_bytes(geo.to_geojson_bytes(gdf))
         _swap(tmp, out_dir)
         _swap(tmp_static, static_dir / "boundaries")
     finally:

@@ -18,7 +18,7 @@ ATTRIBUTION = (
     "Contains OS data © Crown copyright and database right 2025."
 )
 # Degrees (about 400-650 m here): invisible at national scale, keeps each tier under 400 KB.
-SIMPLIFY_TOLERANCE = 0.006
+SIMPLIFY_TOLERANCE = 0.0065
 LAYERS = {"lower": ("ltla", LOWER_PREFIXES), "upper": ("utla", UPPER_PREFIXES)}
 
 

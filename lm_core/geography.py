@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -14,6 +15,12 @@ VINTAGE = 2024
 # ONS gave Barnsley and Sheffield new codes in 2025 after a boundary change; the product keys on
 # 2024 codes (the vintage most sources share), so the 2025 codes are read back as these.
 CODES_2025_TO_2024: dict[str, str] = {"E08000038": "E08000016", "E08000039": "E08000019"}
+
+# Non-council codes that some publishers use for exactly one current council's ground.
+PARTNERSHIP_CODES: dict[str, tuple[str, str, str]] = {
+    "E50000009": ("Somerset Waste Partnership", "E06000066",
+                  "the partnership served the same ground as Somerset Council"),
+}
 
 LINEAGE_COLUMNS = ("old_code", "old_name", "new_code", "new_name", "kind", "effective", "reason")
 
@@ -118,7 +125,9 @@ def build_geography(register: pd.DataFrame) -> Geography:
     return Geography(authorities=authorities, lineage=lineage, existence=existence)
 
 
-def _lineage_rows(register: pd.DataFrame, reg_gss, reg_name) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _lineage_rows(
+    register: pd.DataFrame, reg_gss: Callable[[str], str], reg_name: Callable[[str], str]
+) -> pd.DataFrame:
     """One row per retired code: where its figures go, and whether they can go there at all."""
     rows: list[dict[str, str]] = []
     former = register[~register["current"] & (register["replaced_by"] != "")]
@@ -169,5 +178,9 @@ def _lineage_rows(register: pd.DataFrame, reg_gss, reg_name) -> pd.DataFrame:  #
         rows.append({"old_code": new, "old_name": name, "new_code": old, "new_name": name, "kind": "recode",
                      "effective": "2025-04-01",
                      "reason": "2025 code read back to the 2024 code the product uses (boundary change in 2025)"})
+    for old_code, (old_name, new_code, reason) in PARTNERSHIP_CODES.items():
+        name = str(current.loc[current["area_code"] == new_code, "area_name"].iloc[0])
+        rows.append({"old_code": old_code, "old_name": old_name, "new_code": new_code, "new_name": name,
+                     "kind": "recode", "effective": "", "reason": reason})
     out = pd.DataFrame(rows, columns=list(LINEAGE_COLUMNS))
     return out.sort_values(["new_code", "old_code"]).reset_index(drop=True)

@@ -32,7 +32,8 @@ def harmonise(values: pd.DataFrame, catalogue: dict[str, IndicatorMeta], geo: Ge
     """Re-key values on current councils: keep, recode, roll up or mark not available, with reasons."""
     current = set(geo.authorities["area_code"]) | {ENGLAND_CODE}
     lineage = geo.lineage
-    weights = geo.existence.set_index("code")["population_2020"].to_dict()
+    weights = {str(k): float(v) for k, v in zip(geo.existence["code"], geo.existence["population_2020"], strict=True)}
+    names_of = dict(zip(geo.existence["code"], geo.existence["name"], strict=True))
     log: list[str] = []
 
     kept = values[values["area_code"].isin(current)]
@@ -73,7 +74,7 @@ def harmonise(values: pd.DataFrame, catalogue: dict[str, IndicatorMeta], geo: Ge
         expected = {
             c for c in mergers.loc[mergers["new_code"] == succ, "old_code"] if _existed(geo.existence, c, start)
         }
-        row, line = _roll_up(meta, grp, expected, weights, str(succ))
+        row, line = _roll_up(meta, grp, expected, weights, str(succ), names_of)
         row.update({"area_code": succ, "indicator_id": ind, "period": period, "period_start": start})
         made.append(row)
         log.append(f"{ind} {period}: {line}")
@@ -108,7 +109,8 @@ def _missing(code: str, ind: str, period: str, start: str, note: str, status: st
 
 
 def _roll_up(
-    meta: IndicatorMeta, grp: pd.DataFrame, expected: set[str], weights: dict[str, float], succ: str
+    meta: IndicatorMeta, grp: pd.DataFrame, expected: set[str], weights: dict[str, float], succ: str,
+    names_of: dict[str, str],
 ) -> tuple[dict[str, object], str]:
     """One successor figure from its predecessors' figures, or the reason there is none."""
     nan = float("nan")
@@ -120,7 +122,8 @@ def _roll_up(
         base["note"] = f"not available: {meta.title.lower()} cannot be combined across the merged councils"
         return base, f"{succ} not available (figures cannot be combined; predecessors {names})"
     if missing:
-        base["note"] = f"not available: no figure for predecessor(s) {', '.join(missing)}"
+        who = ", ".join(f"{names_of.get(c, c)} ({c})" for c in missing)
+        base["note"] = f"not available: no figure for {who}, part of this council's area at the time"
         return base, f"{succ} not available (missing predecessor(s) {', '.join(missing)})"
     statuses = set(grp["status"])
     if statuses & {"c"}:

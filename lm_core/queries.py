@@ -7,6 +7,7 @@ import re
 import pandas as pd
 from sqlalchemy import Engine
 
+from lm_core.sources.base import SERVICE_AREAS
 from lm_core.store import Authority, Indicator, Lineage, Meta, Value, read_table
 
 
@@ -17,7 +18,12 @@ def authorities(engine: Engine) -> pd.DataFrame:
 
 def catalogue(engine: Engine) -> pd.DataFrame:
     """Every indicator's catalogue record, grouped by role and service area."""
-    return read_table(engine, Indicator).sort_values(["role", "service_area", "title"]).reset_index(drop=True)
+    table = read_table(engine, Indicator)
+    # Oflog's own families first, then the wider outcomes, then context: the order of SERVICE_AREAS.
+    order = {area: i for i, area in enumerate(SERVICE_AREAS)}
+    table = table.assign(_order=table["service_area"].map(order).fillna(len(order)))
+    return table.sort_values(["role", "_order", "title"], ascending=[False, True, True]).drop(
+        columns="_order").reset_index(drop=True)
 
 
 def lineage(engine: Engine) -> pd.DataFrame:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -120,6 +119,30 @@ class Meta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class PeerSet(Base):
+    """A peer definition as it was computed: enough to recompute it exactly, under a short hash."""
+
+    __tablename__ = "peer_set"
+    hash: Mapped[str] = mapped_column(String(16), primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(9), index=True)
+    tier: Mapped[str] = mapped_column(String(8))
+    lens: Mapped[str] = mapped_column(String(40))
+    k: Mapped[int] = mapped_column(Integer)
+    method_version: Mapped[str] = mapped_column(String(20))
+    variables: Mapped[str] = mapped_column(Text)  # JSON list
+    weights: Mapped[str] = mapped_column(Text)  # JSON object
+    data_version: Mapped[str] = mapped_column(String(16))
+
+
+class PeerMember(Base):
+    __tablename__ = "peer_member"
+    hash: Mapped[str] = mapped_column(ForeignKey("peer_set.hash"), primary_key=True)
+    peer_code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)  # order of likeness, not of performance
+    similarity: Mapped[float] = mapped_column(Float)
+    stability: Mapped[float] = mapped_column(Float)
+
+
 TABLES: tuple[tuple[str, type[Base]], ...] = (
     ("authorities", Authority), ("lineage", Lineage), ("indicators", Indicator), ("values", Value),
 )
@@ -158,11 +181,14 @@ def get_engine(url: str | None = None) -> Engine:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
-    """Rows as plain Python values with NaN as NULL (never as 0)."""
-    out = []
-    for rec in frame.to_dict("records"):
-        out.append({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rec.items()})
-    return out
+    """Rows as plain Python values with NaN as NULL (never as 0); column-wise for speed."""
+    names = [str(c) for c in frame.columns]
+    columns = []
+    for c in frame.columns:
+        col = frame[c]
+        plain = col.astype(object).where(col.notna(), None).tolist()
+        columns.append([v.item() if hasattr(v, "item") else v for v in plain])
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def _chunks(rows: list[dict[str, object]], size: int = 20_000) -> Iterable[list[dict[str, object]]]:
@@ -185,17 +211,20 @@ def build_db(engine: Engine, processed_dir: Path = PROCESSED_DIR,
         with engine.begin() as conn:
             for model in (Value, Indicator, Lineage, Authority, Meta):
                 conn.execute(delete(model))
-            for i, (name, model) in enumerate(TABLES):
+            for i, (name, table_model) in enumerate(TABLES):
                 step(i / len(TABLES), f"loading {name}")
-                columns = [c.key for c in inspect(model).columns if c.key != "id" or name != "lineage"]
+                columns = [c.key for c in inspect(table_model).columns if c.key != "id" or name != "lineage"]
                 rows = _records(tables[name].loc[:, [c for c in columns if c in tables[name].columns]])
                 for chunk in _chunks(rows):
-                    conn.execute(insert(model), chunk)
+                    conn.execute(insert(table_model), chunk)
             conn.execute(insert(Meta), [{"key": "schema_version", "value": SCHEMA_VERSION},
                                         {"key": "data_version", "value": version}])
         step(1.0, "done")
     except OperationalError as exc:
         raise StoreError(f"cannot write to {safe_url(str(engine.url))}: {exc.orig}") from exc
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise StoreError(f"load into {safe_url(str(engine.url))} failed and was rolled back: {detail}") from exc
     return version
 
 

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from pages.common import catalogue, data_version, footer, ready_engine
 from lm_core.build import read_manifest
+from pages.common import catalogue, data_version, footer, ready_engine
 
 ready_engine()
 version = data_version()
@@ -24,7 +24,7 @@ c2.metric("Service areas", outcomes["service_area"].nunique())
 c3.metric("Context variables (for finding similar councils)", len(context))
 
 POLARITY = {"higher_better": "Higher is better", "lower_better": "Lower is better", "none": "No judgement"}
-areas = ["All"] + sorted(indicators["service_area"].unique())
+areas = ["All", *sorted(indicators["service_area"].unique())]
 area = st.selectbox("Service area", areas, key="area", bind="query-params")
 shown = indicators if area == "All" else indicators[indicators["service_area"] == area]
 table = shown.assign(

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from lm_core import queries
 from lm_core.build import read_manifest
-from lm_core.store import StoreError, ensure_store, get_engine, safe_url, database_url
+from lm_core.store import StoreError, database_url, ensure_store, get_engine, safe_url
 
 CACHE_TTL = 3600
 
@@ -60,12 +60,48 @@ def catalogue(version: str) -> pd.DataFrame:
     return queries.catalogue(ready_engine())
 
 
-def council_picker(table: pd.DataFrame, label: str = "Find a council") -> str | None:
-    """A type-to-search picker bound to ?council=CODE so every view can be linked to."""
+def council_picker(table: pd.DataFrame, label: str = "Find a council", param: str = "council") -> str | None:
+    """A type-to-search picker kept in step with ?council=CODE, so every view can be linked to.
+
+    (Streamlit's own query-param binding writes the *displayed* label into the URL when a
+    format_func is used; the URL must hold the GSS code, so the sync is done here.)
+    """
     names = dict(zip(table["area_code"], table["area_name"] + " · " + table["type_name"], strict=True))
     options = sorted(names, key=lambda c: names[c].lower())
-    return st.selectbox(label, options, index=None, format_func=lambda c: names.get(c, c), key="council",
-                        bind="query-params", placeholder="Type part of a council's name…")
+    wanted = st.query_params.get(param)
+    index = options.index(wanted) if wanted in names else None
+    if wanted and wanted not in names:
+        _explain_unknown_code(str(wanted), names)
+    code = st.selectbox(label, options, index=index, format_func=lambda c: names.get(c, c), key=f"{param}_picker",
+                        placeholder="Type part of a council's name…")
+    if code is not None:
+        st.query_params[param] = code
+    elif param in st.query_params:
+        del st.query_params[param]
+    return code
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=4, show_spinner=False)
+def lineage(version: str) -> pd.DataFrame:
+    """Retired codes and their successors (cached per data version)."""
+    return queries.lineage(ready_engine())
+
+
+def _explain_unknown_code(code: str, names: dict[str, str]) -> None:
+    """A retired code gets a notice naming and linking its successor, as ONS Explore Local Statistics does."""
+    links = lineage(data_version())
+    hits = links[links["old_code"] == code]
+    if hits.empty:
+        st.warning(f"“{code}” is not a current English council code; pick a council below.")
+        return
+    first = hits.iloc[0]
+    successors = ", ".join(f"{r.new_name} ({r.new_code})" for r in hits.itertuples())
+    st.warning(f"{first['old_name']} ({code}) no longer exists: {first['reason']}. "
+               f"Its area is now served by {successors}.")
+    for r in hits.itertuples():
+        if r.new_code in names:
+            st.page_link("pages/home.py", label=f"Open {r.new_name}",
+                         query_params={"council": str(r.new_code)}, icon=":material/arrow_forward:")
 
 
 def footer(attributions: list[str]) -> None:

@@ -24,11 +24,11 @@ if code is None:
 else:
     row = table.set_index("area_code").loc[code]
     st.header(row["official_name"])
-    cols = st.columns(4)
-    cols[0].metric("Type", row["type_name"])
-    cols[1].metric("Tier", row["tier"].split(" (")[0].capitalize())
-    cols[2].metric("Region", row["region"] or "—")
-    cols[3].metric("GSS code", code)
+    cols = st.columns([2, 2, 2, 1])
+    cols[0].markdown(f"**Type**  \n{row['type_name']}")
+    cols[1].markdown(f"**Tier**  \n{row['tier'].capitalize()}")
+    cols[2].markdown(f"**Region**  \n{row['region'] or '—'}")
+    cols[3].markdown(f"**GSS code**  \n`{code}`")
     facts = []
     if row["county_name"]:
         facts.append(f"**County council:** {row['county_name']} ({row['county_code']}) runs upper-tier services "

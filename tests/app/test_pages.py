@@ -1,0 +1,94 @@
+"""AppTest of each page: it renders without exceptions and shows the right council and data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def app_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One store for the page tests, built once (the first-run build has its own test)."""
+    from lm_core.store import build_db, get_engine
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('appdb') / 'app.sqlite'}"
+    build_db(get_engine(url))
+    return url
+
+
+@pytest.fixture()
+def app(app_db_url: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("LM_DATABASE_URL", app_db_url)
+    return AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=90)
+
+
+def test_first_run_builds_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LM_DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=90).run()
+    assert not at.exception
+    assert (tmp_path / "fresh.sqlite").exists()
+    assert "296 district and unitary councils" in page_text(at)
+
+
+def test_unknown_code_in_url_is_explained(app: AppTest) -> None:
+    app.query_params["council"] = "E07000163"  # Craven, merged into North Yorkshire in 2023
+    app.run()
+    text = page_text(app)
+    assert "Craven" in text and "North Yorkshire" in text
+
+
+def page_text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [h.value for h in at.header] + [t.value for t in at.title]
+    parts += [c.value for c in at.caption] + [str(m.value) for m in at.metric] + [i.value for i in at.info]
+    parts += [e.value for e in at.error] + [w.value for w in at.warning] + [s.value for s in at.success]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_home_without_council_invites_search(app: AppTest) -> None:
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "Level Measures"
+    assert app.selectbox(key="council_picker").value is None
+    assert "Type part of a council" in page_text(app)
+
+
+def test_home_opens_council_from_url(app: AppTest) -> None:
+    app.query_params["council"] = "E07000117"
+    app.run()
+    assert not app.exception
+    text = page_text(app)
+    assert "Burnley Borough Council" in text
+    assert "Lancashire" in text  # its county runs upper-tier services
+    assert "Non-metropolitan district" in text
+
+
+def test_home_shows_predecessors_of_a_new_unitary(app: AppTest) -> None:
+    app.query_params["council"] = "E06000065"
+    app.run()
+    text = page_text(app)
+    assert "Craven (E07000163, until 2023)" in text
+    assert "Unitary" in text
+
+
+def test_home_county_lists_its_districts(app: AppTest) -> None:
+    app.query_params["council"] = "E10000016"
+    app.run()
+    assert "Districts in this county (12)" in page_text(app)
+
+
+def test_about_data_lists_every_indicator(app: AppTest) -> None:
+    from lm_core.build import load_processed
+
+    app.switch_page("pages/about_data.py")
+    app.run()
+    assert not app.exception
+    shown = app.dataframe[0].value
+    assert len(shown) == len(load_processed()["indicators"])
+    text = page_text(app)
+    assert "Open Government Licence" in text or "OGL" in text
+    assert "[c] suppressed" in text
+    assert len(app.expander) == len(shown)
