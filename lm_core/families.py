@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
 from lm_core.peers import PeerConfig
 
@@ -37,17 +38,8 @@ def cluster(z: pd.DataFrame, weights: dict[str, float], config: PeerConfig, meth
     x = _weighted(z, weights)
     best: tuple[float, int, np.ndarray] | None = None
     scores: dict[int, float] = {}
-    for k in k_range:
-        if method == "kmeans":
-            labels = KMeans(n_clusters=k, n_init=10, random_state=SEED).fit_predict(x)
-        elif method == "ward":
-            labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(x)
-        else:
-            raise ValueError(f"unknown clustering method {method}")
-        score = float(silhouette_score(x, labels))
-        scores[k] = round(score, 4)
-        if best is None or score > best[0] + 1e-12:
-            best = (score, k, labels)
+    with threadpool_limits(1):  # council-scale fits are faster single-threaded on small machines
+        best, scores = _sweep(x, method, k_range)
     assert best is not None
     _, k, labels = best
     # Number families by size, largest first, so numbering is stable across identical runs.
@@ -73,3 +65,21 @@ def profile(members: pd.DataFrame, weights: dict[str, float], config: PeerConfig
     if not parts:
         return f"close to the average council ({len(members)} councils)"
     return ", ".join(parts) + f" ({len(members)} councils)"
+
+
+def _sweep(x: np.ndarray, method: str, k_range: range) -> tuple[tuple[float, int, np.ndarray] | None, dict[int, float]]:
+    """Fit each k and keep the best silhouette."""
+    best: tuple[float, int, np.ndarray] | None = None
+    scores: dict[int, float] = {}
+    for k in k_range:
+        if method == "kmeans":
+            labels = KMeans(n_clusters=k, n_init=10, random_state=SEED).fit_predict(x)
+        elif method == "ward":
+            labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(x)
+        else:
+            raise ValueError(f"unknown clustering method {method}")
+        score = float(silhouette_score(x, labels))
+        scores[k] = round(score, 4)
+        if best is None or score > best[0] + 1e-12:
+            best = (score, k, labels)
+    return best, scores

@@ -174,12 +174,18 @@ def _lineage_rows(
                          "new_name": r["area_name"], "kind": "recode", "effective": "",
                          "reason": "same authority under an earlier code"})
     for new, old in CODES_2025_TO_2024.items():
-        name = str(current.loc[current["area_code"] == old, "area_name"].iloc[0])
+        matches = current.loc[current["area_code"] == old, "area_name"]
+        if matches.empty:
+            continue
+        name = str(matches.iloc[0])
         rows.append({"old_code": new, "old_name": name, "new_code": old, "new_name": name, "kind": "recode",
                      "effective": "2025-04-01",
                      "reason": "2025 code read back to the 2024 code the product uses (boundary change in 2025)"})
     for old_code, (old_name, new_code, reason) in PARTNERSHIP_CODES.items():
-        name = str(current.loc[current["area_code"] == new_code, "area_name"].iloc[0])
+        successor = current.loc[current["area_code"] == new_code, "area_name"]
+        if successor.empty:
+            continue
+        name = str(successor.iloc[0])
         rows.append({"old_code": old_code, "old_name": old_name, "new_code": new_code, "new_name": name,
                      "kind": "recode", "effective": "", "reason": reason})
     out = pd.DataFrame(rows, columns=list(LINEAGE_COLUMNS))

@@ -153,19 +153,33 @@ def contributions(z: pd.DataFrame, weights: dict[str, float], a: str, b: str) ->
     return pd.Series(shares, index=z.columns, dtype=float)
 
 
+def shared_traits(z: pd.DataFrame, weights: dict[str, float], a: str, b: str) -> pd.Series:
+    """How much each variable makes b like a: high where a is distinctive and b shares it.
+
+    Two London boroughs are not "alike in rurality" in any useful sense (nobody is rural there);
+    they are alike in density, which sets them apart from most councils. Score =
+    weight × (|z_a| − |z_a − z_b|): positive when a stands out and b stands out the same way.
+    """
+    w = np.array([weights.get(c, 0.0) for c in z.columns])
+    za = z.loc[a].to_numpy(dtype=float)
+    zb = z.loc[b].to_numpy(dtype=float)
+    return pd.Series(w * (np.abs(za) - np.abs(za - zb)), index=z.columns, dtype=float)
+
+
 def explain(z: pd.DataFrame, weights: dict[str, float], a: str, b: str, names: dict[str, str],
             config: PeerConfig) -> str:
-    """One sentence: what two councils share most and where they differ most."""
-    parts = contributions(z, weights, a, b)
-    used = parts[[c for c in parts.index if weights.get(c, 0) > 0]]
-    if used.empty:
+    """One sentence: what two councils chiefly share, and where they differ most."""
+    used = [c for c in z.columns if weights.get(c, 0) > 0]
+    if not used:
         return f"{names[b]} and {names[a]} are compared on no variables."
-    alike = used.sort_values().index[:2]
-    differ = used.sort_values().index[-1]
-    label = {c: config.variables[c].label for c in used.index}
+    share = shared_traits(z, weights, a, b)[used].sort_values(ascending=False)
+    parts = contributions(z, weights, a, b)[used]
+    differ = str(parts.idxmax())
+    share = share.drop(differ)
+    alike = [c for c in share.index[:2] if share[c] > 0] or list(parts.drop(differ).sort_values().index[:2])
+    label = {c: config.variables[c].label for c in used}
     alike_words = " and ".join(label[c] for c in alike)
-    return (f"{names[b]} is like {names[a]} chiefly in {alike_words}; "
-            f"they differ most in {label[differ]}.")
+    return f"{names[b]} is like {names[a]} chiefly in {alike_words}; they differ most in {label[differ]}."
 
 
 def stability(z: pd.DataFrame, weights: dict[str, float], code: str, k: int, runs: int = STABILITY_RUNS,

@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from lm_core import queries
+from lm_core import peer_groups, queries
 from lm_core.build import read_manifest
+from lm_core.families import Families
+from lm_core.peer_groups import TierContext
+from lm_core.peers import load_config
 from lm_core.store import StoreError, database_url, ensure_store, get_engine, safe_url
 
 CACHE_TTL = 3600
+
+
+def _route_through_dashboard() -> None:
+    """Make a deep link opened first after a server start run through dashboard.py's navigation.
+
+    Streamlit notices the `pages/` folder at start-up and, until dashboard.py has called
+    st.navigation once, serves /peers etc. with its old folder-based router (no page config,
+    every file listed). Turning that off and rerunning hands the request to st.navigation.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_route_through_dashboard()
 
 
 @st.cache_resource(show_spinner=False)
@@ -60,6 +82,35 @@ def catalogue(version: str) -> pd.DataFrame:
     return queries.catalogue(ready_engine())
 
 
+def synced_select(label: str, options: list[str], param: str, default: str | None = None,
+                  format_func: Callable[[str], str] = str, placeholder: str | None = None,
+                  help: str | None = None) -> str | None:
+    """A selectbox whose value lives in ?param=VALUE (the value itself, never its display label)."""
+    wanted = st.query_params.get(param, default)
+    index = options.index(wanted) if wanted in options else (None if default is None else options.index(default))
+    value = st.selectbox(label, options, index=index, format_func=format_func, key=f"{param}_picker",
+                         placeholder=placeholder, help=help)
+    if value is not None and value != default:
+        st.query_params[param] = value
+    elif param in st.query_params:
+        del st.query_params[param]
+    return value
+
+
+def synced_int(label: str, low: int, high: int, param: str, default: int, help: str | None = None) -> int:
+    """An integer slider kept in ?param=N."""
+    try:
+        wanted = int(st.query_params.get(param, default))
+    except ValueError:
+        wanted = default
+    value = int(st.slider(label, low, high, min(max(wanted, low), high), key=f"{param}_slider", help=help))
+    if value != default:
+        st.query_params[param] = str(value)
+    elif param in st.query_params:
+        del st.query_params[param]
+    return value
+
+
 def council_picker(table: pd.DataFrame, label: str = "Find a council", param: str = "council") -> str | None:
     """A type-to-search picker kept in step with ?council=CODE, so every view can be linked to.
 
@@ -69,16 +120,10 @@ def council_picker(table: pd.DataFrame, label: str = "Find a council", param: st
     names = dict(zip(table["area_code"], table["area_name"] + " · " + table["type_name"], strict=True))
     options = sorted(names, key=lambda c: names[c].lower())
     wanted = st.query_params.get(param)
-    index = options.index(wanted) if wanted in names else None
     if wanted and wanted not in names:
         _explain_unknown_code(str(wanted), names)
-    code = st.selectbox(label, options, index=index, format_func=lambda c: names.get(c, c), key=f"{param}_picker",
-                        placeholder="Type part of a council's name…")
-    if code is not None:
-        st.query_params[param] = code
-    elif param in st.query_params:
-        del st.query_params[param]
-    return code
+    return synced_select(label, options, param, format_func=lambda c: names.get(c, c),
+                         placeholder="Type part of a council's name…")
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=4, show_spinner=False)
@@ -110,3 +155,18 @@ def footer(attributions: list[str]) -> None:
     st.caption("Sources and licences: " + " · ".join(attributions))
     st.caption("No single indicator tells the whole story. Level Measures compares councils with similar "
                "councils; it never ranks them.")
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
+def tier_context(version: str, tier: str) -> TierContext:
+    """Standardised context for one tier (cached per data version): the only input to peers."""
+    config = load_config()
+    eng = ready_engine()
+    values = queries.values_for(eng, indicator_ids=list(config.variables))
+    return peer_groups.tier_context(values, catalogue(version), authorities(version), tier, config)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=16, show_spinner=False)
+def families(version: str, tier: str, lens: str) -> Families:
+    """Families of a tier under a lens (cached)."""
+    return peer_groups.family_of(tier_context(version, tier), load_config(), lens)

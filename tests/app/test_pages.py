@@ -43,6 +43,7 @@ def test_unknown_code_in_url_is_explained(app: AppTest) -> None:
 
 def page_text(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [h.value for h in at.header] + [t.value for t in at.title]
+    parts += [s.value for s in at.subheader]
     parts += [c.value for c in at.caption] + [str(m.value) for m in at.metric] + [i.value for i in at.info]
     parts += [e.value for e in at.error] + [w.value for w in at.warning] + [s.value for s in at.success]
     return "\n".join(str(p) for p in parts)
@@ -92,3 +93,40 @@ def test_about_data_lists_every_indicator(app: AppTest) -> None:
     assert "Open Government Licence" in text or "OGL" in text
     assert "[c] suppressed" in text
     assert len(app.expander) == len(shown)
+
+
+def test_peers_page_lists_peers_with_family_and_hash(app: AppTest) -> None:
+    app.switch_page("pages/peers.py")
+    app.query_params["council"] = "E07000117"
+    app.query_params["k"] = "10"
+    app.run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert len(table) == 10 and "E07000117" not in set(table["area_code"])
+    assert list(table["similarity"]) == sorted(table["similarity"], reverse=True)
+    text = page_text(app)
+    assert "10 councils most like Burnley" in text
+    assert "Family:" in text and "Peer set" in text
+    charts = app.get("arrow_vega_lite_chart") or app.get("vega_lite_chart")
+    assert len(charts) >= 2  # the why chart and the map
+
+
+def test_peers_page_weights_from_url_and_outcomes_ignored(app: AppTest) -> None:
+    app.switch_page("pages/peers.py")
+    app.query_params["council"] = "E07000117"
+    app.query_params["w"] = "population:3,household_recycling_rate:5"
+    app.run()
+    assert not app.exception
+    labels = [s.label for s in app.slider]
+    assert all("recycling" not in lbl.lower() for lbl in labels)  # only context variables are offered
+    assert app.slider(key="w_population_overall").value == 3.0
+
+
+def test_peers_page_lens_changes_the_list(app: AppTest) -> None:
+    app.switch_page("pages/peers.py")
+    app.query_params["council"] = "E09000007"
+    app.run()
+    overall = list(app.dataframe[0].value["area_code"])
+    app.selectbox(key="lens_picker").set_value("economy").run()
+    assert not app.exception
+    assert list(app.dataframe[0].value["area_code"]) != overall

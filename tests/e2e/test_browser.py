@@ -107,3 +107,30 @@ def test_data_page_deep_link(server: str, browser: object) -> None:
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "about-data.png"))
     page.close()
+
+
+def _peer_names(page: object) -> list[str]:
+    """Names in the peers table (Streamlit's data grid renders cells as canvas; read via its CSV-less DOM)."""
+    text = page.locator("[data-testid='stMarkdownContainer']").all_inner_texts()  # type: ignore[attr-defined]
+    return [t for t in text if "councils most like" in t]
+
+
+def test_peer_page_lens_changes_the_list(server: str, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})  # type: ignore[attr-defined]
+    page.goto(f"{server}/peers?council=E09000007")  # Camden
+    settle(page)
+    page.get_by_text("councils most like Camden").wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)  # let the map and chart draw
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "peers-camden-overall.png"))
+    overall = page.locator("[data-testid='stCaptionContainer']").filter(has_text="Peer set").inner_text()
+    page.goto(f"{server}/peers?council=E09000007&lens=economy")
+    settle(page)
+    page.get_by_text("councils most like Camden").wait_for(timeout=60_000)
+    economy = page.locator("[data-testid='stCaptionContainer']").filter(has_text="Peer set").inner_text()
+    assert overall != economy  # a different definition gives a different stored peer set
+    assert "lens=economy" in page.url
+    page.get_by_text("Why is this council a peer?").wait_for()
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(SHOTS / "peers-camden-economy.png"))
+    page.close()

@@ -144,3 +144,21 @@ def test_missing_source_file_cli_exit_code(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "uk_local_authorities_current.csv" in result.stderr and "not found" in result.stderr
     assert not out.exists()
+
+
+def test_peers_cli_json_and_errors(tmp_path: Path) -> None:
+    env = os.environ | {"PYTHONPATH": str(REPO_ROOT), "LM_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}"}
+    ok = subprocess.run([sys.executable, "-m", "lm_core", "peers", "E07000117", "--lens", "people", "--k", "8",
+                         "--json"], capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    import json
+
+    payload = json.loads(ok.stdout)
+    assert payload["council"] == "E07000117" and len(payload["peers"]) == 8 and len(payload["hash"]) == 10
+    assert "rank" not in ok.stdout.lower()
+    bad = subprocess.run([sys.executable, "-m", "lm_core", "peers", "E07000117", "--k", "40"],
+                         capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=300)
+    assert bad.returncode == 1 and "between 5 and 30" in bad.stderr
+    unknown = subprocess.run([sys.executable, "-m", "lm_core", "peers", "E99999999"],
+                             capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=300)
+    assert unknown.returncode == 1 and "not a current English council" in unknown.stderr
