@@ -1,4 +1,4 @@
-"""Command line: python -m lm_core build-data | build-db | peers."""
+"""Command line: python -m lm_core build-data | build-db | peers | load."""
 
 from __future__ import annotations
 
@@ -24,6 +24,14 @@ def main(argv: list[str] | None = None) -> int:
     pe.add_argument("--k", type=int, default=15, help="number of peers, 5 to 30 (default 15)")
     pe.add_argument("--tier", choices=["lower", "upper"], default=None, help="tier to compare in (unitaries)")
     pe.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    lo = sub.add_parser("load", help="validate a CSV of your own indicator (and --save it to the store)")
+    lo.add_argument("file", type=Path, help="CSV in long or wide format (see the upload page)")
+    lo.add_argument("--title", required=True, help="indicator title")
+    lo.add_argument("--unit", required=True, help='unit, e.g. "%%", "per 1,000 households", "£"')
+    lo.add_argument("--polarity", required=True, choices=["higher_better", "lower_better", "none"])
+    lo.add_argument("--tier", default="lower", choices=["lower", "upper"], help="tier the figures are for")
+    lo.add_argument("--source", required=True, help="where the figures come from (shown with them)")
+    lo.add_argument("--save", action="store_true", help="store it in the shared store (all rows or none)")
     args = parser.parse_args(argv)
 
     if args.command == "build-data":
@@ -48,6 +56,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "peers":
         return _peers(args)
+    if args.command == "load":
+        from lm_core.store import StoreError, ensure_store, get_engine
+        from lm_core.user_data import load_cli
+
+        try:
+            engine = get_engine()
+            ensure_store(engine)
+        except StoreError as exc:
+            print(f"load: {exc}", file=sys.stderr)
+            return 2
+        code, message = load_cli(args.file, args.title, args.unit, args.polarity, args.tier, args.source,
+                                 args.save, engine)
+        print(message, file=sys.stderr if code else sys.stdout)
+        return code
     return 2
 
 

@@ -162,3 +162,19 @@ def test_peers_cli_json_and_errors(tmp_path: Path) -> None:
     unknown = subprocess.run([sys.executable, "-m", "lm_core", "peers", "E99999999"],
                              capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=300)
     assert unknown.returncode == 1 and "not a current English council" in unknown.stderr
+
+
+def test_load_cli_accepts_good_and_rejects_bad(tmp_path: Path) -> None:
+    """Synthetic CSVs (test data, not real figures)."""
+    env = os.environ | {"PYTHONPATH": str(REPO_ROOT), "LM_DATABASE_URL": f"sqlite:///{tmp_path / 'load.sqlite'}"}
+    good = tmp_path / "good.csv"
+    good.write_text("area_code,period,value\nE07000117,2024-25,12.5\nE07000120,2024-25,[c]\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("area_code,period,value\nE07000117,2024-25,=1+1\n")
+    common = ["--title", "Local measure", "--unit", "%", "--polarity", "none", "--source", "Test council"]
+    ok = subprocess.run([sys.executable, "-m", "lm_core", "load", str(good), *common, "--save"],
+                        capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    no = subprocess.run([sys.executable, "-m", "lm_core", "load", str(bad), *common],
+                        capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=300)
+    assert no.returncode == 1 and "Row 2" in no.stderr and "formula" in no.stderr
