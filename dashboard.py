@@ -4,13 +4,16 @@ import streamlit as st
 
 st.set_page_config(page_title="Level Measures", page_icon="⚖️", layout="wide")
 
+# Each url_path equals its file's name: Streamlit serves a deep link opened first after a server start
+# with its folder-based router, which only knows file names (see pages/common.py).
 PAGES = {
     "Level Measures": [
         st.Page("pages/home.py", title="Find a council", icon=":material/search:", url_path="home", default=True),
+        st.Page("pages/council.py", title="Council profile", icon=":material/monitoring:", url_path="council"),
         st.Page("pages/peers.py", title="Peer groups", icon=":material/groups:", url_path="peers"),
     ],
     "Reference": [
-        st.Page("pages/about_data.py", title="About the data", icon=":material/menu_book:", url_path="data"),
+        st.Page("pages/data.py", title="About the data", icon=":material/menu_book:", url_path="data"),
     ],
 }
 

@@ -197,10 +197,13 @@ def build_data(root: Path, out_dir: Path = PROCESSED_DIR, static_dir: Path = STA
             raise BuildError(f"{tier}-tier boundaries do not match the councils (e.g. missing {missing})")
     tables = {"authorities": geography.authorities, "lineage": geography.lineage,
               "indicators": indicators, "values": values}
+    table_hashes = {name: frame_hash(t) for name, t in tables.items()}
+    # Any change to any table (a caveat reworded, a code remapped) is a new data version.
+    version = hashlib.sha256("".join(table_hashes[n] for n in sorted(table_hashes)).encode()).hexdigest()[:12]
     manifest: dict[str, object] = {
         "vintage": "2024 codes",
-        "data_version": frame_hash(values)[:12],
-        "tables": {name: {"rows": len(t), "sha256": frame_hash(t)} for name, t in tables.items()},
+        "data_version": version,
+        "tables": {name: {"rows": len(t), "sha256": table_hashes[name]} for name, t in tables.items()},
         "attributions": sorted({m.attribution for m in catalogue.values()} | {REGISTER_ATTRIBUTION,
                                                                               geo.ATTRIBUTION}),
     }

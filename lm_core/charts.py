@@ -82,3 +82,112 @@ def location_map(groups: pd.DataFrame, tier: str, title: str, height: int = 520,
         .properties(height=height, width="container")
         .properties(description=f"Map of England: {title}. {n} peer councils outlined and shaded turquoise.")
     )
+
+
+def _jitter(code: str) -> float:
+    """A fixed vertical offset per council (from its code), so the strip looks the same every time."""
+    h = 0
+    for ch in code:
+        h = (h * 31 + ord(ch)) % 10_007
+    return (h % 1000) / 1000.0
+
+
+def strip_chart(points: pd.DataFrame, title: str, unit: str, median: float | None, low: float | None,
+                high: float | None, council_name: str, status_note: str = "") -> alt.LayerChart | alt.FacetChart:
+    """All councils of the tier as a strip: grey others, turquoise peers, this council dark and labelled.
+
+    `points` has area_code, area_name, value, group ("this council" / "peer" / "other").
+    The vertical position is a fixed jitter that means nothing (no rank axis, no ordinal position);
+    the shaded band is the typical range of similar councils and the line their median.
+    """
+    data = points.dropna(subset=["value"]).assign(
+        jitter=lambda d: [_jitter(c) for c in d["area_code"]],
+        size=lambda d: d["group"].map({"this council": 260, "peer": 70, "other": 28}),
+    )
+    order = ["this council", "peer", "other"]
+    x = alt.X("value:Q", title=unit, scale=alt.Scale(zero=False, nice=True))
+    layers: list[alt.Chart] = []
+    if low is not None and high is not None:
+        band = pd.DataFrame({"low": [low], "high": [high]})
+        layers.append(alt.Chart(band).mark_rect(color=PALETTE["peer"], opacity=0.15).encode(
+            x="low:Q", x2="high:Q", tooltip=[alt.Tooltip("low:Q", title="Typical range from", format=",.2f"),
+                                             alt.Tooltip("high:Q", title="to", format=",.2f")]))
+    if median is not None:
+        med = pd.DataFrame({"median": [median]})
+        layers.append(alt.Chart(med).mark_rule(color=PALETTE["peer"], strokeWidth=2, strokeDash=[6, 3]).encode(
+            x="median:Q", tooltip=[alt.Tooltip("median:Q", title="Similar councils' median", format=",.2f")]))
+    layers.append(
+        alt.Chart(data).mark_point(filled=True, opacity=0.85).encode(
+            x=x,
+            y=alt.Y("jitter:Q", axis=None, scale=alt.Scale(domain=[-0.1, 1.1])),
+            color=alt.Color("group:N", scale=alt.Scale(domain=order, range=[PALETTE[g] for g in order]),
+                            legend=alt.Legend(title=None, orient="bottom")),
+            shape=alt.Shape("group:N", scale=alt.Scale(domain=order, range=["diamond", "circle", "circle"]),
+                            legend=None),
+            size=alt.Size("size:Q", legend=None),
+            order=alt.Order("size:Q"),
+            tooltip=[alt.Tooltip("area_name:N", title="Council"), alt.Tooltip("value:Q", title=unit, format=",.2f"),
+                     alt.Tooltip("group:N", title="")],
+        )
+    )
+    mine = data[data["group"] == "this council"]
+    if len(mine):
+        layers.append(alt.Chart(mine).mark_text(dy=-16, fontWeight="bold", color=PALETTE["this council"]).encode(
+            x="value:Q", y=alt.Y("jitter:Q", axis=None), text="area_name:N"))
+    subtitle = "Shaded: typical range of similar councils · dashed line: their median"
+    if status_note:
+        subtitle = f"{council_name}: {status_note} · {subtitle}"
+    n_peers = int((points["group"] == "peer").sum())
+    return (
+        alt.layer(*layers, title=alt.Title(title, subtitle=subtitle))
+        .properties(height=300, width="container")  # total height: Streamlit fits title and legend inside
+        .properties(description=f"Strip chart of {title} for every council in the tier; {n_peers} similar "
+                                f"councils highlighted; {council_name} marked. No ranking is shown.")
+    )
+
+
+def trend_chart(trend: pd.DataFrame, title: str, unit: str, council_name: str) -> alt.Chart:
+    """This council, its peers' median and England over every period; gaps stay gaps."""
+    series = {"council": council_name, "peer_median": "Similar councils (median)", "england": "England"}
+    long = trend.melt(id_vars=["period", "period_start"], value_vars=[c for c in series if c in trend],
+                      var_name="series", value_name="value").assign(series=lambda d: d["series"].map(series))
+    order = [council_name, "Similar councils (median)", "England"]
+    colours = [PALETTE["this council"], PALETTE["peer"], "#801650"]
+    return (
+        alt.Chart(long, title=alt.Title(title, subtitle="Over every period published"))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("period:O", sort=list(trend.sort_values("period_start")["period"]), title=None,
+                    axis=alt.Axis(labelAngle=-40)),
+            y=alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False)),
+            color=alt.Color("series:N", scale=alt.Scale(domain=order, range=colours),
+                            legend=alt.Legend(title=None, orient="bottom")),
+            strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(domain=order, range=[[1, 0], [6, 3], [2, 2]]),
+                                      legend=None),
+            tooltip=[alt.Tooltip("series:N", title=""), alt.Tooltip("period:O", title="Period"),
+                     alt.Tooltip("value:Q", title=unit, format=",.2f")],
+        )
+        .properties(height=380, width="container")
+        .properties(description=f"Line chart of {title}: {council_name}, the median of similar councils, and "
+                                "England, for each period.")
+    )
+
+
+def expectation_chart(observed: float, expected: float, low: float, high: float, unit: str,
+                      council_name: str) -> alt.LayerChart | alt.FacetChart:
+    """Observed against what the council's context predicts, with the 95% prediction interval."""
+    band = pd.DataFrame({"low": [low], "high": [high], "expected": [expected], "observed": [observed],
+                         "label": [council_name]})
+    rng = alt.Chart(band).mark_rule(strokeWidth=10, opacity=0.25, color=PALETTE["peer"]).encode(
+        x=alt.X("low:Q", title=unit, scale=alt.Scale(zero=False)), x2="high:Q")
+    exp = alt.Chart(band).mark_tick(thickness=3, size=26, color=PALETTE["peer"]).encode(
+        x="expected:Q", tooltip=[alt.Tooltip("expected:Q", title="Expected from context", format=",.2f")])
+    obs = alt.Chart(band).mark_point(shape="diamond", size=220, filled=True, color=PALETTE["this council"]).encode(
+        x="observed:Q", tooltip=[alt.Tooltip("observed:Q", title="Observed", format=",.2f")])
+    return (
+        alt.layer(rng, exp, obs, title=alt.Title("Observed against expected from context",
+                                                 subtitle="Bar: 95% prediction range · tick: expected · "
+                                                          f"diamond: {council_name}"))
+        .properties(height=170, width="container")
+        .properties(description=f"{council_name}'s observed value against the value its context predicts.")
+    )

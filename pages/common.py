@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
@@ -12,7 +13,8 @@ from lm_core import peer_groups, queries
 from lm_core.build import read_manifest
 from lm_core.families import Families
 from lm_core.peer_groups import TierContext
-from lm_core.peers import load_config
+from lm_core.peers import DEFAULT_K, K_RANGE, load_config
+from lm_core.profile import Profile, build_profile, split_by_indicator
 from lm_core.store import StoreError, database_url, ensure_store, get_engine, safe_url
 
 CACHE_TTL = 3600
@@ -170,3 +172,34 @@ def tier_context(version: str, tier: str) -> TierContext:
 def families(version: str, tier: str, lens: str) -> Families:
     """Families of a tier under a lens (cached)."""
     return peer_groups.family_of(tier_context(version, tier), load_config(), lens)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=2, show_spinner=False)
+def values_by_indicator(version: str) -> dict[str, pd.DataFrame]:
+    """Every value, grouped by indicator once per data version (the comparisons filter small frames)."""
+    return split_by_indicator(queries.values_for(ready_engine()))
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
+def council_profile(version: str, code: str, lens: str, k: int) -> Profile:
+    """A council's full profile (cached per data version, council, lens and k)."""
+    contexts = {tier: tier_context(version, tier) for tier in ("lower", "upper")}
+    return build_profile(code, authorities(version), catalogue(version), values_by_indicator(version), contexts,
+                         load_config(), lens, k)
+
+
+def lens_and_k() -> tuple[str, int]:
+    """The peer definition widgets every comparison page shares (?lens= and ?k=)."""
+    config = load_config()
+    c1, c2 = st.columns([3, 1])
+    with c1:
+        lens = synced_select("Similar councils by", list(config.lenses), "lens", default="overall",
+                             format_func=lambda n: f"{config.lenses[n].title} — {config.lenses[n].description}")
+    with c2:
+        k = synced_int("Number of similar councils", K_RANGE[0], K_RANGE[1], "k", DEFAULT_K)
+    return lens or "overall", k
+
+
+def show_chart(chart: alt.TopLevelMixin, **kwargs: object) -> object:
+    """Draw an altair chart full width; its `description` is the accessible name Streamlit gives it."""
+    return st.altair_chart(chart, width="stretch", **kwargs)  # type: ignore[arg-type]

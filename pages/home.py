@@ -46,7 +46,7 @@ else:
     st.markdown("\n".join(f"- {f}" for f in facts))
     applies = applicable_indicators(indicators, bool(row["is_lower"]), bool(row["is_upper"]))
     st.caption(f"{len(applies)} outcome measures are published for this council's tier.")
-    st.page_link("pages/about_data.py", label="What data is here, and where it comes from",
+    st.page_link("pages/data.py", label="What data is here, and where it comes from",
                  icon=":material/menu_book:")
 
 footer(["Council register: mySociety (CC BY 4.0)", "indicators: see About the data (OGL v3.0)"])

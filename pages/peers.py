@@ -13,6 +13,7 @@ from pages.common import (
     families,
     footer,
     ready_engine,
+    show_chart,
     synced_int,
     synced_select,
     tier_context,
@@ -124,7 +125,7 @@ with left:
         "council_value": [f"{ctx.raw.at[code, v]:,.3g}" for v in used],
         "peer_value": [f"{ctx.raw.at[peer_code, v]:,.3g}" for v in used],
     })
-    st.altair_chart(why_chart(frame, name, ctx.names[peer_code]), width="stretch")
+    show_chart(why_chart(frame, name, ctx.names[peer_code]))
 with right:
     groups = pd.DataFrame({"area_code": list(ctx.z.index)})
     peer_sim = result.members.set_index("area_code")["similarity"]
@@ -135,8 +136,8 @@ with right:
     groups["region"] = groups["area_code"].map(table.set_index("area_code")["region"])
     peer_regions = sorted(set(groups.loc[groups["group"] != "other", "region"]))
     zoom = len(peer_regions) <= 2 and st.toggle(f"Zoom to {' and '.join(peer_regions)}", value=True, key="zoom")
-    st.altair_chart(location_map(groups, tier, f"Where {name}'s peers are",
-                                 regions=peer_regions if zoom else None), width="stretch")
+    show_chart(location_map(groups, tier, f"Where {name}'s peers are",
+                                 regions=peer_regions if zoom else None))
 
 footer(["Context data: MHCLG English Indices of Deprivation 2025; ONS mid-year estimates, ASHE, APS and "
         "Explore Local Statistics (OGL v3.0); mySociety rural/urban profile (CC BY 4.0); boundaries © ONS, "

@@ -35,7 +35,6 @@ ATTRIBUTION = (
     "Source: Defra, Fly-tipping statistics for England."
 )
 RATE = "fly_tipping_incidents_per_1000"
-COUNT = "fly_tipping_incidents"
 
 _COLUMNS = {
     "year": "Year",
@@ -89,17 +88,6 @@ INDICATORS: tuple[IndicatorMeta, ...] = (
         1,
         "Defra publishes the rate and the mid-year population behind it from 2019-20 only. " + _CAVEATS,
     ),
-    _meta(
-        COUNT,
-        "Fly-tipping incidents",
-        "Number of fly-tipping incidents the council dealt with in the year.",
-        "incidents",
-        "sum",
-        0,
-        "A count, so it grows with the size of the area; use the rate per 1,000 people to compare "
-        "councils. No England figure (Defra's England totals are grossed up for non-reporting). "
-        + _CAVEATS,
-    ),
 )
 
 
@@ -120,7 +108,11 @@ def _basis_note(raw: object) -> str:
 
 
 def records_for_row(row: Mapping[Hashable, object], area_code: str, path: Path) -> list[dict[str, object]]:
-    """The count and rate records of one published row (no count for England: it is grossed up)."""
+    """The rate record of one published row, with incidents and population as its parts.
+
+    The raw count is not offered as an indicator of its own: it grows with the size of the area,
+    so set beside other councils it would only say which is bigger.
+    """
     period, start = parse_financial_year(row["year"])
     note = _basis_note(row["basis"])
     if area_code == ENGLAND:
@@ -131,9 +123,6 @@ def records_for_row(row: Mapping[Hashable, object], area_code: str, path: Path) 
     base = {"area_code": area_code, "period": period, "period_start": start, "lower": math.nan,
             "upper": math.nan, "note": note}
     out: list[dict[str, object]] = []
-    if area_code != ENGLAND:
-        out.append(base | {"indicator_id": COUNT, "value": incidents, "numerator": math.nan,
-                           "denominator": math.nan, "status": incidents_status})
     published = rate_status == ""
     out.append(base | {
         "indicator_id": RATE, "value": rate, "status": rate_status,

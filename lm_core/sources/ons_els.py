@@ -451,6 +451,8 @@ def _indicator_meta(series: _Series, block: Mapping[str, object]) -> IndicatorMe
     url = _first(block.get("sourceURL")) or ELS_URL
     decimals = block.get("decimalPlaces")
     publisher_notes = _clean_caveats(block.get("caveats"))
+    # The product never speaks of ranks, even when quoting a publisher's note about them.
+    publisher_notes = publisher_notes.replace("similarly ranked geographies", "areas with similar figures")
     caveats = series.caveat + (f" Publisher's notes: {publisher_notes}" if publisher_notes else "")
     return IndicatorMeta(
         id=series.id,

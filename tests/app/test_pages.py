@@ -84,7 +84,7 @@ def test_home_county_lists_its_districts(app: AppTest) -> None:
 def test_about_data_lists_every_indicator(app: AppTest) -> None:
     from lm_core.build import load_processed
 
-    app.switch_page("pages/about_data.py")
+    app.switch_page("pages/data.py")
     app.run()
     assert not app.exception
     shown = app.dataframe[0].value
@@ -130,3 +130,55 @@ def test_peers_page_lens_changes_the_list(app: AppTest) -> None:
     app.selectbox(key="lens_picker").set_value("economy").run()
     assert not app.exception
     assert list(app.dataframe[0].value["area_code"]) != overall
+
+
+def test_council_profile_overview(app: AppTest) -> None:
+    app.switch_page("pages/council.py")
+    app.query_params["council"] = "E07000117"
+    app.run()
+    assert not app.exception
+    text = page_text(app)
+    assert "Burnley Borough Council" in text
+    assert "Waste and environment" in text and "Adult social care" in text
+    assert "Compared with similar councils, Burnley" in text
+    assert "run by Lancashire" in text  # county services shown as the county's figures
+    assert len(app.dataframe) >= 9
+
+
+def test_council_profile_one_measure_deep_link(app: AppTest) -> None:
+    app.switch_page("pages/council.py")
+    app.query_params.update({"council": "E07000117", "indicator": "household_recycling_rate", "lens": "place",
+                             "k": "10"})
+    app.run()
+    assert not app.exception
+    assert app.selectbox(key="indicator_picker").value == "household_recycling_rate"
+    assert app.selectbox(key="lens_picker").value == "place"
+    text = page_text(app)
+    assert "Burnley:" in text and "similar councils" in text
+    assert "Similar councils to talk to" in text
+
+
+def test_suppressed_missing_and_zero_said_differently(app: AppTest) -> None:
+    app.switch_page("pages/council.py")
+    app.query_params["council"] = "E07000117"
+    app.run()
+    values = " ".join(" ".join(df.value["value"].astype(str)) for df in app.dataframe if "value" in df.value)
+    assert "Not available [x]" in values  # Burnley has no wellbeing figures for the latest year
+    assert " 0 " not in f" {values} " or "0.0" in values
+
+
+RANK_PATTERN = r"\b(rank(ed|ing|s)?|league table|\d+(st|nd|rd|th) of \d+|top \d+|bottom \d+|quartile)\b"
+
+
+@pytest.mark.parametrize("page", ["pages/home.py", "pages/council.py", "pages/peers.py", "pages/data.py"])
+def test_no_rank_wording_on_pages(app: AppTest, page: str) -> None:
+    import re
+
+    app.switch_page(page)
+    app.query_params["council"] = "E10000016"
+    app.run()
+    assert not app.exception
+    text = page_text(app).lower().replace("never ranks them", "").replace("nothing here is a ranking", "")
+    text = text.replace("never ranked", "").replace("not by performance", "")
+    tables = " ".join(df.value.to_csv() for df in app.dataframe).lower()
+    assert not re.search(RANK_PATTERN, text + tables), re.search(RANK_PATTERN, text + tables)

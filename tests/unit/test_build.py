@@ -178,3 +178,14 @@ def test_load_cli_accepts_good_and_rejects_bad(tmp_path: Path) -> None:
     no = subprocess.run([sys.executable, "-m", "lm_core", "load", str(bad), *common],
                         capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=300)
     assert no.returncode == 1 and "Row 2" in no.stderr and "formula" in no.stderr
+
+
+def test_catalogue_text_has_no_rank_wording(shipped: dict[str, pd.DataFrame]) -> None:
+    import re
+
+    pattern = re.compile(r"\b(rank(ed|ing|s)?|league table|quartile|\d+(st|nd|rd|th) of \d+)\b", re.IGNORECASE)
+    ind = shipped["indicators"]
+    for col in ("title", "description", "caveats", "unit"):
+        hits = [(i, t) for i, t in zip(ind["id"], ind[col], strict=True) if pattern.search(str(t))]
+        assert not hits, hits[:3]
+    assert not any(pattern.search(c) for c in shipped["values"].columns)

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from lm_core.paths import default_sources_dir
 from lm_core.sources.base import SERVICE_AREAS, SourceError, finalise_values, financial_year
 from lm_core.sources.defra_flytipping import (
-    COUNT,
     FILE,
     FOLDER,
     INDICATORS,
@@ -75,15 +74,12 @@ def _one(values: pd.DataFrame, area: str, indicator: str, period: str) -> pd.Ser
 
 
 def test_real_coverage(real: pd.DataFrame) -> None:
-    for indicator in (RATE, COUNT):
+    for indicator in (RATE,):
         latest = real[(real["indicator_id"] == indicator) & (real["period"] == "2022-23")
                       & (real["status"] == "") & (real["area_code"] != ENGLAND)]
         assert latest["area_code"].nunique() >= 300, indicator
     assert set(real.loc[real["indicator_id"] == RATE, "period"]) == {
         financial_year(y)[0] for y in range(2019, 2023)
-    }
-    assert set(real.loc[real["indicator_id"] == COUNT, "period"]) == {
-        financial_year(y)[0] for y in range(2012, 2023)
     }
 
 
@@ -93,14 +89,13 @@ def test_real_values_match_the_file(real: pd.DataFrame) -> None:
     adur = _one(real, "E07000223", RATE, "2022-23")
     assert adur["value"] == pytest.approx(15.675241)
     assert (adur["numerator"], adur["denominator"]) == (1014, 64688)
-    assert _one(real, "E07000223", COUNT, "2022-23")["value"] == 1014
 
 
 def test_real_missing_is_never_zero(real: pd.DataFrame) -> None:
     assert real.loc[real["status"] != "", "value"].isna().all()
     # Hackney 2021-22: Total Incidents ":" (not available).
-    hackney = _one(real, "E09000012", COUNT, "2021-22")
-    assert hackney["status"] == "x" and math.isnan(hackney["value"])
+    hackney = _one(real, "E09000012", RATE, "2021-22")
+    assert hackney["status"] == "x" and math.isnan(hackney["value"]) and math.isnan(hackney["numerator"])
 
 
 def test_real_geography_as_published(real: pd.DataFrame) -> None:
@@ -108,7 +103,6 @@ def test_real_geography_as_published(real: pd.DataFrame) -> None:
     assert "E07000163" in latest  # Craven: pre-2023 North Yorkshire district
     assert {"E07000200", "E07000203"} <= latest  # Babergh and Mid Suffolk report separately here
     assert not any(c.startswith("E06000063") for c in latest)
-    assert real[(real["area_code"] == ENGLAND) & (real["indicator_id"] == COUNT)].empty
 
 
 def test_catalogue() -> None:
@@ -128,7 +122,7 @@ def test_synthetic_workbook(tmp_path: Path) -> None:
     result = read(_write(tmp_path, {"Metadata": [["m"]], "LA_incidents": _sheet(HEADER)}))
     v = result.values
     assert set(v.loc[v["indicator_id"] == RATE, "period"]) == {"2022-23"}  # no rate published in 2012-13
-    assert _one(v, "E07000223", COUNT, "2012-13")["value"] == 244
+    assert v[(v["area_code"] == "E07000223") & (v["period"] == "2012-13")].empty  # count only: no rate
     assert _one(v, ENGLAND, RATE, "2022-23")["numerator"] == 1082673
     hackney = _one(v, "E09000012", RATE, "2022-23")
     assert hackney["status"] == "x" and math.isnan(hackney["numerator"])
@@ -173,4 +167,4 @@ def test_row_records_never_invent_numbers(incidents: object, population: object,
     rate_row = frame[frame["indicator_id"] == RATE].iloc[0]
     if rate_row["status"] != "":
         assert math.isnan(rate_row["numerator"]) and math.isnan(rate_row["denominator"])
-    assert (frame["indicator_id"] == COUNT).sum() == (0 if area == ENGLAND else 1)
+    assert set(frame["indicator_id"]) == {RATE}
