@@ -11,6 +11,7 @@ PAGES = {
         st.Page("pages/home.py", title="Find a council", icon=":material/search:", url_path="home", default=True),
         st.Page("pages/council.py", title="Council profile", icon=":material/monitoring:", url_path="council"),
         st.Page("pages/peers.py", title="Peer groups", icon=":material/groups:", url_path="peers"),
+        st.Page("pages/explorer.py", title="Metric explorer", icon=":material/scatter_plot:", url_path="explorer"),
     ],
     "Reference": [
         st.Page("pages/data.py", title="About the data", icon=":material/menu_book:", url_path="data"),

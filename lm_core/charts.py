@@ -191,3 +191,69 @@ def expectation_chart(observed: float, expected: float, low: float, high: float,
         .properties(height=170, width="container")
         .properties(description=f"{council_name}'s observed value against the value its context predicts.")
     )
+
+
+def _groups_scale() -> alt.Scale:
+    order = ["this council", "peer", "other"]
+    return alt.Scale(domain=order, range=[PALETTE[g] for g in order])
+
+
+def funnel_chart(points: pd.DataFrame, limits: pd.DataFrame, benchmark: float, title: str, unit: str,
+                 x_title: str, benchmark_label: str) -> alt.LayerChart | alt.FacetChart:
+    """Funnel plot: each council by size (or precision) against value, with 95% and 99.8% limits.
+
+    `points` has area_code, area_name, x, value, group. Councils outside the funnel differ from the
+    benchmark by more than chance would explain; position along x is size, not a ranking.
+    """
+    long = limits.melt(id_vars="x", var_name="limit", value_name="y")
+    long["level"] = long["limit"].map({"lo95": "95%", "hi95": "95%", "lo998": "99.8%", "hi998": "99.8%"})
+    long["side"] = long["limit"].str[:2]
+    lines = alt.Chart(long).mark_line(color="#3D3D3D", strokeWidth=1).encode(
+        x=alt.X("x:Q", title=x_title, scale=alt.Scale(type="log")),
+        y=alt.Y("y:Q", title=unit, scale=alt.Scale(zero=False)),
+        strokeDash=alt.StrokeDash("level:N", scale=alt.Scale(domain=["95%", "99.8%"], range=[[4, 3], [1, 0]]),
+                                  legend=alt.Legend(title="Control limits", orient="bottom")),
+        detail="limit:N",
+    )
+    bench = alt.Chart(pd.DataFrame({"y": [benchmark]})).mark_rule(color=PALETTE["peer"], strokeWidth=2).encode(
+        y="y:Q", tooltip=[alt.Tooltip("y:Q", title=f"Benchmark ({benchmark_label})", format=",.2f")])
+    dots = alt.Chart(points).mark_point(filled=True, opacity=0.85).encode(
+        x="x:Q", y="value:Q",
+        color=alt.Color("group:N", scale=_groups_scale(), legend=alt.Legend(title=None, orient="bottom")),
+        shape=alt.Shape("group:N", scale=alt.Scale(domain=["this council", "peer", "other"],
+                                                   range=["diamond", "circle", "circle"]), legend=None),
+        size=alt.Size("group:N", scale=alt.Scale(domain=["this council", "peer", "other"], range=[220, 70, 25]),
+                      legend=None),
+        order=alt.Order("group:N", sort="descending"),
+        tooltip=[alt.Tooltip("area_name:N", title="Council"), alt.Tooltip("value:Q", title=unit, format=",.2f"),
+                 alt.Tooltip("x:Q", title=x_title, format=",.0f")],
+    )
+    return (
+        alt.layer(lines, bench, dots, title=alt.Title(title, subtitle=f"Line: {benchmark_label}; dashed: 95% "
+                                                                     "limits; solid: 99.8% limits"))
+        .properties(height=460, width="container")
+        .properties(description=f"Funnel plot of {title}: each council by size against its value, with control "
+                                "limits around the benchmark. Councils are not ordered.")
+    )
+
+
+def scatter_chart(frame: pd.DataFrame, x_title: str, y_title: str, title: str) -> alt.LayerChart | alt.FacetChart:
+    """An outcome against a context variable: all councils, peers and this council highlighted, with a trend line."""
+    base = alt.Chart(frame)
+    trend = base.transform_regression("x", "y").mark_line(color="#3D3D3D", strokeDash=[4, 3]).encode(
+        x="x:Q", y="y:Q")
+    dots = base.mark_point(filled=True, opacity=0.85).encode(
+        x=alt.X("x:Q", title=x_title, scale=alt.Scale(zero=False)),
+        y=alt.Y("y:Q", title=y_title, scale=alt.Scale(zero=False)),
+        color=alt.Color("group:N", scale=_groups_scale(), legend=alt.Legend(title=None, orient="bottom")),
+        size=alt.Size("group:N", scale=alt.Scale(domain=["this council", "peer", "other"], range=[220, 70, 25]),
+                      legend=None),
+        order=alt.Order("group:N", sort="descending"),
+        tooltip=[alt.Tooltip("area_name:N", title="Council"), alt.Tooltip("x:Q", title=x_title, format=",.2f"),
+                 alt.Tooltip("y:Q", title=y_title, format=",.2f")],
+    )
+    return (
+        alt.layer(trend, dots, title=alt.Title(title, subtitle="Dashed line: straight-line fit across all councils"))
+        .properties(height=460, width="container")
+        .properties(description=f"Scatter plot of {y_title} against {x_title} for every council in the tier.")
+    )

@@ -182,3 +182,23 @@ def test_no_rank_wording_on_pages(app: AppTest, page: str) -> None:
     text = text.replace("never ranked", "").replace("not by performance", "")
     tables = " ".join(df.value.to_csv() for df in app.dataframe).lower()
     assert not re.search(RANK_PATTERN, text + tables), re.search(RANK_PATTERN, text + tables)
+
+
+def test_metric_explorer_views(app: AppTest) -> None:
+    app.switch_page("pages/explorer.py")
+    app.query_params.update({"indicator": "household_recycling_rate", "council": "E07000117", "tier": "lower"})
+    app.run()
+    assert not app.exception
+    text = page_text(app)
+    assert "Household waste recycling rate" in text and "councils have a figure" in text
+    charts = app.get("arrow_vega_lite_chart") or app.get("vega_lite_chart")
+    assert len(charts) == 3  # spread, funnel and scatter (all tabs render)
+    assert not app.dataframe  # never a table of all councils to sort
+
+
+def test_metric_explorer_upper_tier_without_denominators(app: AppTest) -> None:
+    app.switch_page("pages/explorer.py")
+    app.query_params.update({"tier": "upper", "indicator": "asc_user_quality_of_life_impact"})
+    app.run()
+    assert not app.exception
+    assert any("funnel plot cannot be drawn" in i.value for i in app.info)
