@@ -1,4 +1,4 @@
-"""Command line: python -m lm_core build-data | build-db | peers | load."""
+"""Command line: python -m lm_core build-data | build-db | peers | compare | load."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     pe.add_argument("--k", type=int, default=15, help="number of peers, 5 to 30 (default 15)")
     pe.add_argument("--tier", choices=["lower", "upper"], default=None, help="tier to compare in (unitaries)")
     pe.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    co = sub.add_parser("compare", help="a council's outcomes against similar councils (never a ranking)")
+    co.add_argument("code", help="GSS code of the council, e.g. E07000117")
+    co.add_argument("--indicator", default=None, help="one indicator id (default: every outcome that applies)")
+    co.add_argument("--lens", default="overall", help="overall | people | place | economy")
+    co.add_argument("--k", type=int, default=15, help="number of similar councils, 5 to 30 (default 15)")
+    co.add_argument("--json", action="store_true", help="print JSON instead of text")
     lo = sub.add_parser("load", help="validate a CSV of your own indicator (and --save it to the store)")
     lo.add_argument("file", type=Path, help="CSV in long or wide format (see the upload page)")
     lo.add_argument("--title", required=True, help="indicator title")
@@ -56,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "peers":
         return _peers(args)
+    if args.command == "compare":
+        return _compare(args)
     if args.command == "load":
         from lm_core.store import StoreError, ensure_store, get_engine
         from lm_core.user_data import load_cli
@@ -110,6 +118,48 @@ def _peers(args: argparse.Namespace) -> int:
     print("(ordered by likeness in context, not by performance)")
     for p in result.members.to_dict("records"):
         print(f"  {p['area_name']:<40} similarity {p['similarity']:5.1f}%  stable in {p['stability']:5.1f}% of runs")
+    return 0
+
+
+
+def _compare(args: argparse.Namespace) -> int:
+    import json
+
+    from lm_core.peer_groups import PeerInputError, tier_context
+    from lm_core.peers import load_config
+    from lm_core.profile import build_profile, profile_json, split_by_indicator
+    from lm_core.queries import authorities, catalogue, store_facts, values_for
+    from lm_core.store import StoreError, ensure_store, get_engine
+
+    try:
+        engine = get_engine()
+        ensure_store(engine)
+        table = authorities(engine)
+        if args.code not in set(table["area_code"]):
+            print(f"compare: {args.code} is not a current English council code", file=sys.stderr)
+            return 1
+        cat = catalogue(engine)
+        if args.indicator and args.indicator not in set(cat.loc[cat["role"] == "outcome", "id"]):
+            print(f"compare: {args.indicator} is not an outcome indicator (see the About the data page)",
+                  file=sys.stderr)
+            return 1
+        config = load_config()
+        values = values_for(engine)
+        contexts = {t: tier_context(values, cat, table, t, config) for t in ("lower", "upper")}
+        profile = build_profile(args.code, table, cat, split_by_indicator(values), contexts, config, args.lens,
+                                args.k, [args.indicator] if args.indicator else None)
+    except (PeerInputError, StoreError) as exc:
+        print(f"compare: {exc}", file=sys.stderr)
+        return 1
+    payload = profile_json(profile, cat, store_facts(engine)["data_version"])
+    if args.json:
+        print(json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True))
+        return 0
+    print(f"{profile.name} ({args.code}) compared with {args.k} similar councils, lens '{args.lens}'")
+    print("(no ranks: each measure against the typical range of similar councils)")
+    measures: list[dict[str, str]] = payload["measures"]  # type: ignore[assignment]
+    for item in measures:
+        print(f"  {item['service_area'][:24]:<24} {item['title'][:48]:<48} {item['value_text']:>22}  {item['label']}")
     return 0
 
 

@@ -106,7 +106,7 @@ def build_profile(code: str, authorities: pd.DataFrame, catalogue: pd.DataFrame,
                   by_indicator: Mapping[str, pd.DataFrame], contexts: Mapping[str, TierContext],
                   config: PeerConfig, lens: str = "overall", k: int = peers.DEFAULT_K,
                   indicator_ids: Sequence[str] | None = None) -> Profile:
-    """Compare a council on every outcome published for its tier(s), with the county's figure where the county runs it."""
+    """Compare a council on every outcome for its tier(s); the county's figure where the county runs it."""
     table = authorities.set_index("area_code")
     me = table.loc[code]
     names = dict(zip(authorities["area_code"], authorities["area_name"], strict=True))
@@ -131,7 +131,7 @@ def build_profile(code: str, authorities: pd.DataFrame, catalogue: pd.DataFrame,
             if not county:
                 continue
             subject, tier = county, "upper"
-            run_by = f"{ind['service_area']} here is run by {str(table.at[county, 'official_name'])}; its figure is shown."
+            run_by = f"{ind['service_area']} here is run by {table.at[county, 'official_name']!s}; its figure is shown."
         elif tier_pub == "lower" and not bool(me["is_lower"]):
             continue
         else:
@@ -191,3 +191,25 @@ def summary_table(rows: Sequence[ProfileRow], catalogue: pd.DataFrame) -> pd.Dat
             "note": " ".join(x for x in (r.run_by, r.peers_note, c.note) if x),
         })
     return pd.DataFrame(out)
+
+
+def _num(v: float | None) -> float | None:
+    """Rounded so JSON is byte-identical whichever database the figures came through."""
+    return None if v is None else round(float(v), 6)
+
+
+def profile_json(profile: Profile, catalogue: pd.DataFrame, data_version: str) -> dict[str, object]:
+    """A profile as plain JSON for the CLI and exports: figures, peer context, label, method; no ranks."""
+    table = summary_table(profile.rows, catalogue).set_index("indicator_id")
+    measures = []
+    for r in profile.rows:
+        c = r.comparison
+        measures.append({
+            "indicator": r.indicator_id, "title": c.title, "service_area": r.service_area, "unit": c.unit,
+            "whose_figure": r.subject_code, "period": c.period, "status": c.status, "value": _num(c.value),
+            "value_text": str(table.at[r.indicator_id, "value"]), "peer_median": _num(c.peer_median),
+            "typical_range": [_num(c.band_low), _num(c.band_high)], "label": c.label, "method": c.method,
+            "significant": c.significant, "similar_councils": list(r.peer_codes), "note": r.run_by or r.peers_note,
+        })
+    return {"council": profile.code, "name": profile.name, "lens": profile.lens, "k": profile.k,
+            "data_version": data_version, "measures": measures}

@@ -189,3 +189,21 @@ def test_catalogue_text_has_no_rank_wording(shipped: dict[str, pd.DataFrame]) ->
         hits = [(i, t) for i, t in zip(ind["id"], ind[col], strict=True) if pattern.search(str(t))]
         assert not hits, hits[:3]
     assert not any(pattern.search(c) for c in shipped["values"].columns)
+
+
+def test_compare_cli_json(tmp_path: Path) -> None:
+    import json
+
+    env = os.environ | {"PYTHONPATH": str(REPO_ROOT), "LM_DATABASE_URL": f"sqlite:///{tmp_path / 'cmp.sqlite'}"}
+    ok = subprocess.run([sys.executable, "-m", "lm_core", "compare", "E10000016", "--indicator",
+                         "asc_short_term_support_no_further_need", "--json"], capture_output=True, text=True,
+                        cwd=REPO_ROOT, env=env, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    payload = json.loads(ok.stdout)
+    (measure,) = payload["measures"]
+    assert measure["indicator"] == "asc_short_term_support_no_further_need" and len(measure["similar_councils"]) == 15
+    assert "similar councils" in measure["label"] or measure["status"]
+    assert "rank" not in ok.stdout.lower()
+    bad = subprocess.run([sys.executable, "-m", "lm_core", "compare", "E10000016", "--indicator", "imd_average_score"],
+                         capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=300)
+    assert bad.returncode == 1 and "not an outcome" in bad.stderr
