@@ -134,3 +134,24 @@ def test_peer_page_lens_changes_the_list(server: str, browser: object) -> None:
     page.wait_for_timeout(1500)
     page.screenshot(path=str(SHOTS / "peers-camden-economy.png"))
     page.close()
+
+
+def test_council_profile_real_council(server: str, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 2000})  # type: ignore[attr-defined]
+    page.goto(f"{server}/council?council=E10000016")  # Kent County Council
+    settle(page)
+    page.get_by_text("Kent County Council").first.wait_for(timeout=90_000)
+    page.get_by_text("Compared with similar councils, Kent").first.wait_for()
+    assert page.get_by_role("heading", name="Adult social care").is_visible()
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "profile-kent.png"))
+    page.get_by_role("tab", name="One measure in depth").click()
+    settle(page)
+    page.get_by_text("Similar councils to talk to").wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(SHOTS / "profile-kent-measure.png"))
+    body = page.inner_text("body").lower()
+    import re
+
+    assert not re.search(r"\b(ranked|league table|\d+(st|nd|rd|th) of \d+)\b", body)
+    page.close()
