@@ -12,6 +12,7 @@ PAGES = {
         st.Page("pages/council.py", title="Council profile", icon=":material/monitoring:", url_path="council"),
         st.Page("pages/peers.py", title="Peer groups", icon=":material/groups:", url_path="peers"),
         st.Page("pages/explorer.py", title="Metric explorer", icon=":material/scatter_plot:", url_path="explorer"),
+        st.Page("pages/map.py", title="Map of England", icon=":material/map:", url_path="map"),
         st.Page("pages/upload.py", title="Bring your own data", icon=":material/upload_file:", url_path="upload"),
     ],
     "Reference": [

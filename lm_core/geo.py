@@ -54,7 +54,10 @@ def read_boundaries(root: Path, tier: str, year: int = VINTAGE) -> gpd.GeoDataFr
 def web_ready(gdf: gpd.GeoDataFrame, tolerance: float = SIMPLIFY_TOLERANCE) -> gpd.GeoDataFrame:
     """Simplify as a coverage (no slivers between neighbours) and orient rings as Vega expects."""
     simplified = gdf.geometry.simplify_coverage(tolerance)
-    geom = _polygons_only(simplified.make_valid(method="structure", keep_collapsed=False))
+    # Snap to the 4-decimal grid the file is written on *before* writing, so rounding cannot make a
+    # valid polygon invalid (it did for Middlesbrough and Bristol).
+    snapped = simplified.set_precision(1e-4)
+    geom = _polygons_only(snapped.make_valid(method="structure", keep_collapsed=False))
     geom = geom.orient_polygons(exterior_cw=True)
     return gpd.GeoDataFrame(gdf.drop(columns="geometry"), geometry=geom, crs=4326)
 

@@ -1,0 +1,144 @@
+"""The Map page in headless Debian Chromium: the map draws, and selecting a council outlines its peers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+MAP = "[data-testid='stVegaLiteChart']"
+FILLS, PEER_LINES, OWN_LINE = "g.layer_0_marks path", "g.layer_2_marks path", "g.layer_3_marks path"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`streamlit run dashboard.py` on loopback with a fresh database, as a new user would start it."""
+    port = free_port()
+    db = tmp_path_factory.mktemp("e2e-map") / "lm.sqlite"
+    env = os.environ | {"LM_DATABASE_URL": f"sqlite:///{db}"}
+    log = open(tmp_path_factory.mktemp("log") / "server.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("the app did not start within 60 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    exe = shutil.which("chromium")
+    if exe is None:
+        if os.environ.get("LM_REQUIRE_BROWSER"):
+            pytest.fail("LM_REQUIRE_BROWSER is set but Debian chromium is not installed")
+        pytest.skip("Debian chromium not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def settle(page: object) -> None:
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",  # type: ignore[attr-defined]
+                           state="attached", timeout=90_000)
+
+
+def open_map(browser: object, url: str) -> object:
+    page = browser.new_page(viewport={"width": 1400, "height": 1500})  # type: ignore[attr-defined]
+    page.goto(url)
+    settle(page)
+    page.locator(MAP).first.locator(FILLS).nth(10).wait_for(state="attached", timeout=60_000)
+    return page
+
+
+def test_map_draws_and_outlines_the_councils_peers(server: str, browser: object) -> None:
+    page = open_map(browser, f"{server}/map?council=E07000117")  # Burnley
+    main = page.locator(MAP).first  # type: ignore[attr-defined]
+    assert main.locator(FILLS).count() == 296  # every district and unitary drawn, as SVG paths
+    own = main.locator(OWN_LINE)
+    own.first.wait_for(state="attached", timeout=30_000)
+    assert own.count() == 1 and own.first.get_attribute("aria-label") == "Selected council: Burnley"
+    assert main.locator(PEER_LINES).count() == 15  # its 15 most similar councils outlined
+    assert all((p.get_attribute("aria-label") or "").startswith("Similar council: ")
+               for p in main.locator(PEER_LINES).all())
+    labels = " ".join(p.get_attribute("aria-label") or "" for p in main.locator(FILLS).all()[:40])
+    assert "Against similar councils:" in labels and "GSS code: E06" in labels  # the tooltip's content
+    page.wait_for_timeout(800)  # let the fonts settle before the picture
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "map-burnley-value.png"))  # type: ignore[attr-defined]
+
+    started = time.time()  # one change: colour by the difference from each council's own peers
+    picker = page.locator("[data-testid='stSelectbox']").filter(has_text="Colour by")  # type: ignore[attr-defined]
+    picker.locator("input").click()
+    page.keyboard.type("Difference")  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.wait_for_url("**mode=difference**", timeout=30_000)  # type: ignore[attr-defined]
+    settle(page)
+    main.locator(FILLS).nth(10).wait_for(state="attached", timeout=30_000)
+    print(f"page update after a change: {time.time() - started:.2f} s")
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SHOTS / "map-burnley-difference.png"))  # type: ignore[attr-defined]
+    page.close()  # type: ignore[attr-defined]
+
+
+def test_clicking_a_council_selects_it_and_london_zooms(server: str, browser: object) -> None:
+    page = open_map(browser, f"{server}/map")
+    main = page.locator(MAP).first  # type: ignore[attr-defined]
+    assert main.locator(PEER_LINES).count() == 0
+    main.locator(f"{FILLS}[aria-label*='Council: Northumberland;']").click(force=True)
+    page.wait_for_url("**council=E06000057**", timeout=30_000)  # type: ignore[attr-defined]
+    settle(page)
+    main.locator(PEER_LINES).nth(14).wait_for(state="attached", timeout=30_000)
+    assert main.locator(PEER_LINES).count() == 15
+    assert main.locator(OWN_LINE).first.get_attribute("aria-label") == "Selected council: Northumberland"
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SHOTS / "map-click-northumberland.png"))  # type: ignore[attr-defined]
+
+    # London zoomed, shaded by likeness to Camden: the 33 boroughs fill the map.
+    page.goto(f"{server}/map?council=E09000007&region=London&mode=similarity")  # type: ignore[attr-defined]
+    settle(page)
+    main = page.locator(MAP).first  # type: ignore[attr-defined]
+    main.locator(FILLS).nth(10).wait_for(state="attached", timeout=60_000)
+    assert main.locator(FILLS).count() == 33
+    assert page.locator(MAP).count() == 1  # zoomed: no inset  # type: ignore[attr-defined]
+    box = main.bounding_box()
+    assert box is not None and box["width"] > 600  # the 33 boroughs fill the map, not a corner of England
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(SHOTS / "map-london-camden-likeness.png"))  # type: ignore[attr-defined]
+    page.close()  # type: ignore[attr-defined]
