@@ -142,7 +142,8 @@ def strip_chart(points: pd.DataFrame, title: str, unit: str, median: float | Non
         alt.layer(*layers, title=alt.Title(title, subtitle=subtitle))
         .properties(height=300, width="container")  # total height: Streamlit fits title and legend inside
         .properties(description=f"Strip chart of {title} for every council in the tier; {n_peers} similar "
-                                f"councils highlighted; {council_name} marked; the vertical position carries no meaning.")
+                                f"councils highlighted; {council_name} marked; the vertical position carries "
+                                "no meaning.")
     )
 
 

@@ -154,8 +154,28 @@ class PeerToTalkTo:
 
 
 def _clean(values: Iterable[float]) -> np.ndarray:
-    arr = np.asarray(list(values), dtype=float)
+    if isinstance(values, np.ndarray) and values.dtype == np.float64 and values.ndim == 1:
+        arr = values  # already what the list round trip below would give
+    else:
+        arr = np.asarray(list(values), dtype=float)
     return arr[np.isfinite(arr)]
+
+
+def _middle(s: list[float]) -> float:
+    """np.median of an already sorted list, to the last bit: the middle value, or the mean of the two."""
+    k = len(s) // 2
+    return s[k] if len(s) % 2 else (s[k - 1] + s[k]) / 2
+
+
+def _percentile(s: list[float], q: float) -> float:
+    """np.percentile(s, q) (numpy's default 'linear' method) of an already sorted list, to the last bit."""
+    virtual = (len(s) - 1) * (q / 100)
+    if virtual >= len(s) - 1:
+        return s[-1]
+    below = math.floor(virtual)
+    gamma = virtual - below
+    a, b = s[below], s[below + 1]
+    return b - (b - a) * (1 - gamma) if gamma >= 0.5 else a + (b - a) * gamma
 
 
 def typical_range(values: Iterable[float]) -> TypicalRange | None:
@@ -163,15 +183,21 @@ def typical_range(values: Iterable[float]) -> TypicalRange | None:
     arr = _clean(values)
     if arr.size < MIN_PEERS:
         return None
-    median = float(np.median(arr))
-    scaled_mad = MAD_SCALE * float(np.median(np.abs(arr - median)))
+    if arr.all():  # one sort gives numpy's median and percentiles exactly (-0.0 v 0.0 aside: numpy then)
+        s = np.sort(arr).tolist()
+        median = _middle(s)
+        scaled_mad = MAD_SCALE * _middle(np.sort(np.abs(arr - median)).tolist())
+        q1, q3 = _percentile(s, 25), _percentile(s, 75)
+    else:
+        median = float(np.median(arr))
+        scaled_mad = MAD_SCALE * float(np.median(np.abs(arr - median)))
+        q1, q3 = (float(q) for q in np.percentile(arr, [25, 75]))
     spread, how = scaled_mad, "scaled MAD"
     if scaled_mad == 0:
         spread = MEAN_AD_SCALE * float(np.mean(np.abs(arr - median)))
         how = "mean absolute deviation (most peers share one value)"
-    q1, q3 = np.percentile(arr, [25, 75])
     return TypicalRange(median=median, scaled_mad=scaled_mad, spread=spread, spread_method=how,
-                        low=median - spread, high=median + spread, iqr_low=float(q1), iqr_high=float(q3),
+                        low=median - spread, high=median + spread, iqr_low=q1, iqr_high=q3,
                         n=int(arr.size))
 
 
@@ -258,11 +284,91 @@ def overdispersion(z_scores: Iterable[float]) -> float:
     return float(np.mean(np.clip(z, lo, hi) ** 2))
 
 
-def unit_scale(rows: pd.DataFrame, unit: str) -> float | None:
-    """The multiplier in value ≈ scale × numerator / denominator, read from the data, else the unit."""
-    ok = rows[(rows["numerator"] > 0) & (rows["denominator"] > 0) & rows["value"].notna()]
-    if len(ok):
-        scale = float(np.median(ok["value"] * ok["denominator"] / ok["numerator"]))
+# ---------------------------------------------------------------- columns as arrays
+# The functions below read each column once as a NumPy array and work on positions: on frames of a
+# few hundred rows, pandas' per-call overhead (boolean filters, take, isin, Series construction)
+# costs far more than the arithmetic.
+
+
+def _as_text(col: pd.Series) -> np.ndarray:
+    """A column as an object array, missing values as NaN (Arrow-backed strings converted)."""
+    if col.dtype == object:
+        return col.to_numpy()
+    return col.to_numpy(dtype=object, na_value=np.nan)
+
+
+def _as_float(col: pd.Series) -> np.ndarray:
+    """A column as a float64 array, missing values as NaN."""
+    if col.dtype == np.float64:
+        return col.to_numpy()
+    return col.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _column_at(col: pd.Series, positions: np.ndarray, convert: Callable[[pd.Series], np.ndarray]) -> np.ndarray:
+    """A column at these row positions; extension (e.g. Arrow) columns are converted for those rows only."""
+    if isinstance(col.dtype, np.dtype):
+        return convert(col)[positions]
+    return convert(col.take(positions))
+
+
+_GRID_MAX_CELLS = 50_000  # frames up to this size are read in one to_numpy() call
+
+
+class _Columns:
+    """A small frame's columns as arrays, read once: object arrays for text, float64 for numbers."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.names: list[Any] = frame.columns.to_numpy().tolist()
+        self.grid = frame.to_numpy(dtype=object) if frame.size <= _GRID_MAX_CELLS else None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names
+
+    def text(self, name: str) -> np.ndarray:
+        if self.grid is None or self.names.count(name) != 1:
+            return _as_text(self.frame[name])
+        return self.grid[:, self.names.index(name)]
+
+    def floats(self, name: str) -> np.ndarray:
+        col = self.text(name) if self.grid is not None else None
+        if col is not None and all(type(x) is float for x in col):  # the usual float64 column
+            return col.astype(np.float64)
+        return _as_float(self.frame[name])
+
+
+def _equals(arr: np.ndarray, x: Any) -> np.ndarray:
+    """arr == x elementwise, as pandas compares an object column: a missing value equals nothing."""
+    try:
+        return np.asarray(arr == x, dtype=bool)
+    except TypeError:  # pd.NA will not be a bool
+        return np.fromiter((y is not pd.NA and bool(y == x) for y in arr), dtype=bool, count=len(arr))
+
+
+def _statuses(cols: _Columns) -> np.ndarray:
+    """status.fillna("").astype(str) as an object array (as is when every status is already a string)."""
+    raw = cols.text("status")
+    if all(type(s) is str for s in raw):
+        return raw
+    return _as_text(cols.frame["status"].fillna("").astype(str))
+
+
+def _usable_mask(status: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Rows with a figure: status not x/c/z and a value present (what _usable keeps)."""
+    return np.fromiter((s not in UNUSABLE for s in status), dtype=bool, count=len(status)) & ~np.isnan(value)
+
+
+def _latest_start(starts: np.ndarray) -> Any:
+    """Series.max() of these period starts (missing ones skipped); None when none is present."""
+    present = starts[~pd.isna(starts)]
+    return present.max() if present.size else None
+
+
+def _scale_from(value: np.ndarray, num: np.ndarray, den: np.ndarray, unit: str) -> float | None:
+    """unit_scale on arrays."""
+    ok = (num > 0) & (den > 0) & ~np.isnan(value)
+    if ok.any():
+        scale = float(np.median(value[ok] * den[ok] / num[ok]))
         if scale > 0:
             nice = 10 ** round(math.log10(scale))
             return float(nice) if abs(scale / nice - 1) < 0.02 else scale  # published values are rounded
@@ -276,12 +382,18 @@ def unit_scale(rows: pd.DataFrame, unit: str) -> float | None:
     return None
 
 
-def _funnel_kind(rows: pd.DataFrame, unit: str, scale: float | None) -> str | None:
+def unit_scale(rows: pd.DataFrame, unit: str) -> float | None:
+    """The multiplier in value ≈ scale × numerator / denominator, read from the data, else the unit."""
+    num, den = _as_float(rows["numerator"]), _as_float(rows["denominator"])
+    return _scale_from(_as_float(rows["value"]), num, den, unit)
+
+
+def _funnel_kind(num: np.ndarray, den: np.ndarray, unit: str, scale: float | None) -> str | None:
     """'binomial', 'poisson' or None when the parts are not counts a funnel can be drawn for."""
-    parts = rows[rows["numerator"].notna() & rows["denominator"].notna()]
-    if scale is None or parts.empty:
+    parts = ~np.isnan(num) & ~np.isnan(den)
+    if scale is None or not parts.any():
         return None
-    num, den = parts["numerator"].to_numpy(float), parts["denominator"].to_numpy(float)
+    num, den = num[parts], den[parts]
     counts = bool((num >= 0).all() and (den > 0).all() and (num % 1 == 0).all() and (den % 1 == 0).all())
     if not counts:
         return None  # e.g. reserves in £ (can be negative or fractional): not a count of anything
@@ -310,33 +422,47 @@ def _opt(x: Any) -> float | None:
 def latest_rows(values: pd.DataFrame, indicator_id: str, area_codes: Iterable[str]) -> pd.DataFrame:
     """Rows of the latest period in which any of these councils has a figure, plus England's row."""
     codes = set(area_codes)
-    rows = values[values["indicator_id"] == indicator_id]
-    have = _usable(rows[rows["area_code"].isin(codes)])
-    if have.empty:
-        return rows.iloc[0:0]
-    start = have["period_start"].max()
-    wanted = rows["area_code"].isin(codes) | (rows["area_code"] == ENGLAND_CODE)
-    keep = (rows["period_start"] == start) & wanted
-    return rows[keep].reset_index(drop=True)
+    area = values["area_code"]
+    # one hashed look-up over the whole frame; everything else reads only these councils' and England's rows
+    near = np.flatnonzero(area.isin(codes | {ENGLAND_CODE}).to_numpy(dtype=bool))
+    near = near[_equals(_column_at(values["indicator_id"], near, _as_text), indicator_id)]
+    in_codes = np.ones(near.size, dtype=bool)
+    if ENGLAND_CODE not in codes:
+        in_codes = ~_equals(_column_at(area, near, _as_text), ENGLAND_CODE)
+    usable = _usable_mask(_column_at(values["status"], near, _as_text),
+                          _column_at(values["value"], near, _as_float))
+    have = in_codes & usable
+    if not have.any():
+        rows = values[values["indicator_id"] == indicator_id]
+        return rows.iloc[0:0]  # exactly as before, index included
+    starts = _column_at(values["period_start"], near, _as_text)
+    start = _latest_start(starts[have])
+    out = values.take(near[_equals(starts, start)] if start is not None else near[:0])
+    out.index = pd.RangeIndex(len(out))  # reset_index(drop=True) on a frame of our own
+    return out
 
 
-def _significance(council: pd.Series, peers: pd.DataFrame, rows: pd.DataFrame, band: TypicalRange,
-                  unit: str) -> dict[str, Any]:
-    """Which test applies, its verdict and, for funnels, the limits (in display units)."""
-    value = float(council["value"])
-    lower, upper = _opt(council.get("lower")), _opt(council.get("upper"))
+def _significance(own: float, interval: tuple[float | None, float | None], parts: tuple[float | None, float | None],
+                  peer_num: np.ndarray, peer_den: np.ndarray, value: np.ndarray, num: np.ndarray, den: np.ndarray,
+                  band: TypicalRange, unit: str) -> dict[str, Any]:
+    """Which test applies, its verdict and, for funnels, the limits (in display units).
+
+    own, interval (lower, upper) and parts (numerator, denominator) are the council's; peer_num and
+    peer_den the peers' parts (one row per peer with a figure); value, num and den every row's.
+    """
+    lower, upper = interval
     if lower is not None and upper is not None:
         excludes = lower > band.median or upper < band.median
         word = "excludes" if excludes else "includes"
         return {"significant": excludes, "method": f"95% confidence interval {word} the peer median"}
-    num, den = _opt(council.get("numerator")), _opt(council.get("denominator"))
-    scale = unit_scale(rows, unit)
-    kind = _funnel_kind(rows, unit, scale)
-    with_parts = peers[peers["numerator"].notna() & (peers["denominator"] > 0)]
-    if num is not None and den is not None and den > 0 and kind and scale and len(with_parts) >= MIN_PEERS:
-        p0 = float(with_parts["numerator"].sum() / with_parts["denominator"].sum())
-        n_i = with_parts["denominator"].to_numpy(float)
-        y_i = with_parts["numerator"].to_numpy(float) / n_i
+    n, d = parts
+    scale = _scale_from(value, num, den, unit)
+    kind = _funnel_kind(num, den, unit, scale)
+    with_parts = ~np.isnan(peer_num) & (peer_den > 0)
+    if n is not None and d is not None and d > 0 and kind and scale and int(with_parts.sum()) >= MIN_PEERS:
+        n_i, parts_i = peer_den[with_parts], peer_num[with_parts]
+        p0 = float(np.sum(parts_i) / np.sum(n_i))
+        y_i = parts_i / n_i
         limits: Callable[[float, float, float, float], tuple[float, float]]
         if kind == "binomial":
             se_i = np.sqrt(p0 * (1 - p0) / n_i) if 0 < p0 < 1 else np.full_like(n_i, np.nan)
@@ -345,8 +471,8 @@ def _significance(council: pd.Series, peers: pd.DataFrame, rows: pd.DataFrame, b
             se_i = np.sqrt(p0 / n_i) if p0 > 0 else np.full_like(n_i, np.nan)
             limits = poisson_limits
         phi = overdispersion((y_i - p0) / se_i) if np.isfinite(se_i).all() else 1.0
-        l95, l998 = limits(p0, den, Z95, phi), limits(p0, den, Z998, phi)
-        obs = num / den
+        l95, l998 = limits(p0, d, Z95, phi), limits(p0, d, Z998, phi)
+        obs = n / d
         if obs < l998[0] or obs > l998[1]:
             verdict, sig = "outside the 99.8% funnel limit", True
         elif obs < l95[0] or obs > l95[1]:
@@ -358,7 +484,7 @@ def _significance(council: pd.Series, peers: pd.DataFrame, rows: pd.DataFrame, b
                 "method": f"{verdict} around the peer rate (pooled across similar councils{widened})",
                 "peer_rate": p0 * scale, "funnel_95": (l95[0] * scale, l95[1] * scale),
                 "funnel_998": (l998[0] * scale, l998[1] * scale), "overdispersion": phi}
-    outside = value < band.low or value > band.high
+    outside = own < band.low or own > band.high
     where = "outside" if outside else "within"
     return {"significant": outside,
             "method": f"{where} the typical range of similar councils (no interval published)"}
@@ -369,49 +495,68 @@ def compare_indicator(code: str, peer_codes: Sequence[str], rows: pd.DataFrame,
     """Compare one council with its peers on one indicator's latest-period rows (see latest_rows)."""
     meta = _meta(indicator)
     polarity, unit = str(meta.get("polarity", "none")), str(meta.get("unit", ""))
-    rows = rows.assign(status=rows["status"].fillna("").astype(str))
-    if rows["period_start"].nunique() > 1:  # defensive: only ever one period
-        rows = rows[rows["period_start"] == rows["period_start"].max()]
+    cols = _Columns(rows)
+    starts = cols.text("period_start")
+    at = np.arange(len(rows))  # positions of the rows in use
+    present = starts[~pd.isna(starts)]
+    if present.size and bool((present != present[0]).any()):  # defensive: only ever one period
+        at = np.flatnonzero(_equals(starts, present.max()))
+
+    def column(name: str) -> np.ndarray:
+        return cols.floats(name)[at]
+
+    area, status, value = cols.text("area_code")[at], _statuses(cols)[at], column("value")
+    usable = _usable_mask(status, value)
     peer_set = [p for p in dict.fromkeys(peer_codes) if p != code]
-    peers = _usable(rows[rows["area_code"].isin(peer_set)]).drop_duplicates("area_code")
-    band = typical_range(peers["value"])
-    eng = _usable(rows[rows["area_code"] == ENGLAND_CODE])
-    england = float(eng["value"].iloc[0]) if len(eng) else None
-    mine = rows[rows["area_code"] == code]
-    period = str(rows["period"].iloc[0]) if len(rows) else ""
-    status = str(mine["status"].iloc[0]) if len(mine) else "x"
-    note = str(mine["note"].iloc[0]) if len(mine) and "note" in mine else ""
-    value = _opt(mine["value"].iloc[0]) if len(mine) else None
-    if value is None and status not in UNUSABLE:
-        status = "x"  # a blank with no status is simply not available
+    wanted, seen, peer_at = set(peer_set), set(), []
+    for i in np.flatnonzero(usable):  # the first usable row of each peer, in row order
+        a = area[i]
+        if a in wanted and a not in seen:
+            seen.add(a)
+            peer_at.append(i)
+    peer_pos = np.asarray(peer_at, dtype=np.intp)
+    band = typical_range(value[peer_pos])
+    eng = np.flatnonzero(_equals(area, ENGLAND_CODE) & usable)
+    england = float(value[eng[0]]) if eng.size else None
+    hits = np.flatnonzero(_equals(area, code))
+    mine = int(hits[0]) if hits.size else None
+    period = str(cols.text("period")[at[0]]) if at.size else ""
+    status_m = str(status[mine]) if mine is not None else "x"
+    note = str(cols.text("note")[at[mine]]) if mine is not None and "note" in cols else ""
+    value_m = _opt(value[mine]) if mine is not None else None
+    if value_m is None and status_m not in UNUSABLE:
+        status_m = "x"  # a blank with no status is simply not available
     base: dict[str, Any] = {
         "indicator_id": str(meta.get("id", "")), "title": str(meta.get("title", "")), "polarity": polarity,
-        "unit": unit, "area_code": code, "value": None if status in UNUSABLE else value, "period": period,
-        "status": status, "note": note,
+        "unit": unit, "area_code": code, "value": None if status_m in UNUSABLE else value_m, "period": period,
+        "status": status_m, "note": note,
         "peer_median": band.median if band else None, "band_low": band.low if band else None,
         "band_high": band.high if band else None, "iqr_low": band.iqr_low if band else None,
-        "iqr_high": band.iqr_high if band else None, "n_peers_with_data": len(peers),
-        "n_peers_missing": len(peer_set) - len(peers), "england": england,
+        "iqr_high": band.iqr_high if band else None, "n_peers_with_data": len(peer_at),
+        "n_peers_missing": len(peer_set) - len(peer_at), "england": england,
         "mad_distance": None, "strength": None, "direction": None, "judgement": None,
-        "significant": None, "flag_extreme": False, "low_reliability": status == "u",
+        "significant": None, "flag_extreme": False, "low_reliability": status_m == "u",
     }
-    if status in UNUSABLE or value is None:
-        return Comparison(**base, label=STATUS_WORDS.get(status, "not available"), method="no figure to test")
+    if status_m in UNUSABLE or value_m is None or mine is None:
+        return Comparison(**base, label=STATUS_WORDS.get(status_m, "not available"), method="no figure to test")
     if band is None:
         return Comparison(**base, label="too few similar councils with data to compare",
                           method="too few peers with data")
-    d = mad_distance(value, band)
+    d = mad_distance(value_m, band)
     if d is None:
-        direction = "higher" if value > band.median else "lower"
+        direction = "higher" if value_m > band.median else "lower"
         strength = None
     else:
         direction, strength = direction_of(d), strength_words(d)
     extreme = strength == "extreme"
     label = label_for(d, polarity, direction)
-    if status == "u":
+    if status_m == "u":
         label += " (low reliability)"
     # all rows, not just the peers': whether the parts are counts is a question about the whole tier
-    sig = _significance(mine.iloc[0], peers, rows, band, unit)
+    num, den = column("numerator"), column("denominator")
+    lower, upper = (_opt(column(k)[mine]) if k in cols else None for k in ("lower", "upper"))
+    sig = _significance(value_m, (lower, upper), (_opt(num[mine]), _opt(den[mine])), num[peer_pos], den[peer_pos],
+                        value, num, den, band, unit)
     base.update(mad_distance=d, strength=strength, direction=direction, flag_extreme=extreme,
                 judgement=None if extreme else judgement_of(direction, polarity), **sig)
     return Comparison(**base, label=label)
@@ -422,7 +567,7 @@ def compare_indicator(code: str, peer_codes: Sequence[str], rows: pd.DataFrame,
 
 def _measure_name(title: str) -> str:
     """'Household waste recycling rate' -> 'household waste recycling rate' (acronyms kept)."""
-    if len(title) > 1 and title[1].isupper():
+    if len(title) > 1 and (title[1].isupper() or title[1] == " "):  # acronyms, and "A roads", "B and C roads"
         return title
     return title[:1].lower() + title[1:]
 

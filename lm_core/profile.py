@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -12,6 +12,7 @@ from lm_core.compare import Comparison
 from lm_core.peer_groups import TierContext, lens_weights
 from lm_core.peers import PeerConfig
 from lm_core.sources.base import SERVICE_AREAS, STATUS_CODES
+from lm_core.upload import value_rule
 
 # Money measures whose level depends on what kind of council it is (a district spends a fraction of
 # what a unitary does): compared with peers of the same kind only, so like is set beside like.
@@ -76,7 +77,7 @@ def split_by_indicator(values: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Values grouped once per indicator, so each comparison filters a small frame."""
     # Plain Python strings: Arrow-backed string columns make the many small filters below ~3x slower.
     text = {c: object for c in values.columns if values[c].dtype != "float64"}
-    plain = values.astype(text)
+    plain = values.astype(text).copy()  # one block per dtype: the many small takes below get cheaper
     return {str(k): g.reset_index(drop=True) for k, g in plain.groupby("indicator_id", sort=False)}
 
 
@@ -160,6 +161,14 @@ def status_words(status: str) -> str:
             "u": "Low reliability [u]"}.get(status, STATUS_CODES.get(status, status))
 
 
+def typical_range_text(c: Comparison, unit: str, fmt: Callable[[float | None], str]) -> str:
+    """The typical range in words; a range cannot dip below zero for a measure that cannot be negative."""
+    if c.band_low is None or c.band_high is None:
+        return "too few similar councils with data" if c.value is not None else ""
+    low = c.band_low if value_rule(unit).allow_negative else max(c.band_low, 0.0)
+    return f"{fmt(low)} to {fmt(c.band_high)}"
+
+
 def summary_table(rows: Sequence[ProfileRow], catalogue: pd.DataFrame) -> pd.DataFrame:
     """The rows as a table for display and CSV: figures, peer context, label and method; no ranks."""
     meta = catalogue.set_index("id")
@@ -183,7 +192,7 @@ def summary_table(rows: Sequence[ProfileRow], catalogue: pd.DataFrame) -> pd.Dat
             "period": c.period,
             "value": value_text,
             "similar_councils_median": fmt(c.peer_median),
-            "typical_range": f"{fmt(c.band_low)} to {fmt(c.band_high)}" if c.band_low is not None else "",
+            "typical_range": typical_range_text(c, unit, fmt),
             "compared_with_similar_councils": c.label,
             "how_we_know": c.method,
             "peers_with_data": c.n_peers_with_data,

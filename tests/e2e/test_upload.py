@@ -6,14 +6,6 @@ Screenshots go to screenshots/upload-*.png.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,69 +15,10 @@ from lm_core.store import get_engine
 from lm_core.upload import UploadMeta, validate_upload
 from lm_core.user_data import list_user_indicators
 
+from .conftest import REPO, SHOTS, settle
+
 pytestmark = pytest.mark.e2e
-REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "screenshots"
 FIXTURES = REPO / "tests" / "fixtures"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """`streamlit run dashboard.py` on loopback with a fresh database: (app URL, database URL)."""
-    port = free_port()
-    db = tmp_path_factory.mktemp("e2e-upload") / "lm.sqlite"
-    db_url = f"sqlite:///{db}"
-    env = os.environ | {"LM_DATABASE_URL": db_url}
-    log = open(tmp_path_factory.mktemp("log") / "server.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("the app did not start within 60 s")
-    yield url, db_url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    exe = shutil.which("chromium")
-    if exe is None:
-        if os.environ.get("LM_REQUIRE_BROWSER"):
-            pytest.fail("LM_REQUIRE_BROWSER is set but Debian chromium is not installed")
-        pytest.skip("Debian chromium not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def settle(page: object) -> None:
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",  # type: ignore[attr-defined]
-                           state="attached", timeout=60_000)
 
 
 def saved_count(db_url: str) -> int:
@@ -123,8 +56,8 @@ def check_file(page: object, path: Path) -> None:
     page.get_by_role("button", name="Check the file").click()  # type: ignore[attr-defined]
 
 
-def test_good_file_is_compared_and_saved(server: tuple[str, str], browser: object) -> None:
-    url, db_url = server
+def test_good_file_is_compared_and_saved(server_and_db: tuple[str, str], browser: object) -> None:
+    url, db_url = server_and_db
     page = browser.new_page(viewport={"width": 1400, "height": 3000}, accept_downloads=True)  # type: ignore[attr-defined]
     page.goto(f"{url}/upload?council=E07000117")
     settle(page)
@@ -157,8 +90,8 @@ def test_good_file_is_compared_and_saved(server: tuple[str, str], browser: objec
     page.close()
 
 
-def test_bad_file_shows_row_numbered_errors_and_saves_nothing(server: tuple[str, str], browser: object) -> None:
-    url, db_url = server
+def test_bad_file_shows_row_numbered_errors_and_saves_nothing(server_and_db: tuple[str, str], browser: object) -> None:
+    url, db_url = server_and_db
     page = browser.new_page(viewport={"width": 1400, "height": 2200})  # type: ignore[attr-defined]
     page.goto(f"{url}/upload")
     settle(page)

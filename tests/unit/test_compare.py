@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lm_core import compare
@@ -477,3 +479,371 @@ def test_real_data_smoke_burnley_recycling() -> None:
     assert out.england is not None
     history = trend(t["values"], "household_recycling_rate", "E07000117", peer_codes)
     assert history["period_start"].is_monotonic_increasing
+
+
+# ---------------------------------------------------------------- equivalence with the pandas implementation
+# compare.latest_rows and compare.compare_indicator were rewritten on NumPy arrays for speed (the profile
+# page calls them ~70 times per council). Below is the pandas implementation they replaced, frozen
+# verbatim (renamed old_*); the tests check that the new code returns exactly the same thing, to the
+# last bit, on random frames and on the real data. bench/compare.py times one against the other.
+
+
+def old_clean(values: Iterable[float]) -> np.ndarray:
+    arr = np.asarray(list(values), dtype=float)
+    return arr[np.isfinite(arr)]
+
+
+def old_typical_range(values: Iterable[float]) -> compare.TypicalRange | None:
+    """Median ± 1 scaled MAD of the peer values; None when fewer than 3 peers have a figure."""
+    arr = old_clean(values)
+    if arr.size < compare.MIN_PEERS:
+        return None
+    median = float(np.median(arr))
+    scaled_mad = compare.MAD_SCALE * float(np.median(np.abs(arr - median)))
+    spread, how = scaled_mad, "scaled MAD"
+    if scaled_mad == 0:
+        spread = compare.MEAN_AD_SCALE * float(np.mean(np.abs(arr - median)))
+        how = "mean absolute deviation (most peers share one value)"
+    q1, q3 = np.percentile(arr, [25, 75])
+    return compare.TypicalRange(median=median, scaled_mad=scaled_mad, spread=spread, spread_method=how,
+                                low=median - spread, high=median + spread, iqr_low=float(q1),
+                                iqr_high=float(q3), n=int(arr.size))
+
+
+def old_overdispersion(z_scores: Iterable[float]) -> float:
+    """Spiegelhalter's φ: mean squared z-score after winsorising at 10%/90% (1 = as chance predicts)."""
+    z = old_clean(z_scores)
+    if z.size == 0:
+        return 1.0
+    lo, hi = np.quantile(z, [compare.WINSOR, 1 - compare.WINSOR])
+    return float(np.mean(np.clip(z, lo, hi) ** 2))
+
+
+def old_unit_scale(rows: pd.DataFrame, unit: str) -> float | None:
+    """The multiplier in value ≈ scale × numerator / denominator, read from the data, else the unit."""
+    ok = rows[(rows["numerator"] > 0) & (rows["denominator"] > 0) & rows["value"].notna()]
+    if len(ok):
+        scale = float(np.median(ok["value"] * ok["denominator"] / ok["numerator"]))
+        if scale > 0:
+            nice = 10 ** round(math.log10(scale))
+            return float(nice) if abs(scale / nice - 1) < 0.02 else scale  # published values are rounded
+    if unit.startswith("%"):
+        return 100.0
+    m = re.match(r"per ([\d,]+)", unit)
+    if m:
+        return float(m.group(1).replace(",", ""))
+    if unit.startswith("per "):
+        return 1.0
+    return None
+
+
+def old_funnel_kind(rows: pd.DataFrame, unit: str, scale: float | None) -> str | None:
+    """'binomial', 'poisson' or None when the parts are not counts a funnel can be drawn for."""
+    parts = rows[rows["numerator"].notna() & rows["denominator"].notna()]
+    if scale is None or parts.empty:
+        return None
+    num, den = parts["numerator"].to_numpy(float), parts["denominator"].to_numpy(float)
+    counts = bool((num >= 0).all() and (den > 0).all() and (num % 1 == 0).all() and (den % 1 == 0).all())
+    if not counts:
+        return None  # e.g. reserves in £ (can be negative or fractional): not a count of anything
+    if unit.startswith("%") and abs(scale - 100) < 1e-9:
+        return "binomial" if bool((num <= den).all()) else None
+    if unit.startswith("per "):
+        return "poisson"
+    return None
+
+
+def old_usable(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[~rows["status"].isin(list(compare.UNUSABLE)) & rows["value"].notna()]
+
+
+def old_meta(indicator: pd.Series | Mapping[str, Any]) -> dict[str, Any]:
+    return {str(k): v for k, v in dict(indicator).items()}
+
+
+def old_opt(x: Any) -> float | None:
+    return None if x is None or pd.isna(x) else float(x)
+
+
+def old_latest_rows(values: pd.DataFrame, indicator_id: str, area_codes: Iterable[str]) -> pd.DataFrame:
+    """Rows of the latest period in which any of these councils has a figure, plus England's row."""
+    codes = set(area_codes)
+    rows = values[values["indicator_id"] == indicator_id]
+    have = old_usable(rows[rows["area_code"].isin(codes)])
+    if have.empty:
+        return rows.iloc[0:0]
+    start = have["period_start"].max()
+    wanted = rows["area_code"].isin(codes) | (rows["area_code"] == ENGLAND_CODE)
+    keep = (rows["period_start"] == start) & wanted
+    return rows[keep].reset_index(drop=True)
+
+
+def old_significance(council: pd.Series, peers: pd.DataFrame, rows: pd.DataFrame, band: compare.TypicalRange,
+                     unit: str) -> dict[str, Any]:
+    """Which test applies, its verdict and, for funnels, the limits (in display units)."""
+    value = float(council["value"])
+    lower, upper = old_opt(council.get("lower")), old_opt(council.get("upper"))
+    if lower is not None and upper is not None:
+        excludes = lower > band.median or upper < band.median
+        word = "excludes" if excludes else "includes"
+        return {"significant": excludes, "method": f"95% confidence interval {word} the peer median"}
+    num, den = old_opt(council.get("numerator")), old_opt(council.get("denominator"))
+    scale = old_unit_scale(rows, unit)
+    kind = old_funnel_kind(rows, unit, scale)
+    with_parts = peers[peers["numerator"].notna() & (peers["denominator"] > 0)]
+    if (num is not None and den is not None and den > 0 and kind and scale
+            and len(with_parts) >= compare.MIN_PEERS):
+        p0 = float(with_parts["numerator"].sum() / with_parts["denominator"].sum())
+        n_i = with_parts["denominator"].to_numpy(float)
+        y_i = with_parts["numerator"].to_numpy(float) / n_i
+        limits: Callable[[float, float, float, float], tuple[float, float]]
+        if kind == "binomial":
+            se_i = np.sqrt(p0 * (1 - p0) / n_i) if 0 < p0 < 1 else np.full_like(n_i, np.nan)
+            limits = binomial_limits
+        else:
+            se_i = np.sqrt(p0 / n_i) if p0 > 0 else np.full_like(n_i, np.nan)
+            limits = poisson_limits
+        phi = old_overdispersion((y_i - p0) / se_i) if np.isfinite(se_i).all() else 1.0
+        l95, l998 = limits(p0, den, Z95, phi), limits(p0, den, Z998, phi)
+        obs = num / den
+        if obs < l998[0] or obs > l998[1]:
+            verdict, sig = "outside the 99.8% funnel limit", True
+        elif obs < l95[0] or obs > l95[1]:
+            verdict, sig = "outside the 95% funnel limit", True
+        else:
+            verdict, sig = "within the 95% funnel limits", False
+        widened = ", widened for the spread among similar councils" if phi > 1 else ""
+        return {"significant": sig,
+                "method": f"{verdict} around the peer rate (pooled across similar councils{widened})",
+                "peer_rate": p0 * scale, "funnel_95": (l95[0] * scale, l95[1] * scale),
+                "funnel_998": (l998[0] * scale, l998[1] * scale), "overdispersion": phi}
+    outside = value < band.low or value > band.high
+    where = "outside" if outside else "within"
+    return {"significant": outside,
+            "method": f"{where} the typical range of similar councils (no interval published)"}
+
+
+def old_compare_indicator(code: str, peer_codes: Sequence[str], rows: pd.DataFrame,
+                          indicator: pd.Series | Mapping[str, Any]) -> Comparison:
+    """Compare one council with its peers on one indicator's latest-period rows (see latest_rows)."""
+    meta = old_meta(indicator)
+    polarity, unit = str(meta.get("polarity", "none")), str(meta.get("unit", ""))
+    rows = rows.assign(status=rows["status"].fillna("").astype(str))
+    if rows["period_start"].nunique() > 1:  # defensive: only ever one period
+        rows = rows[rows["period_start"] == rows["period_start"].max()]
+    peer_set = [p for p in dict.fromkeys(peer_codes) if p != code]
+    peers = old_usable(rows[rows["area_code"].isin(peer_set)]).drop_duplicates("area_code")
+    band = old_typical_range(peers["value"])
+    eng = old_usable(rows[rows["area_code"] == ENGLAND_CODE])
+    england = float(eng["value"].iloc[0]) if len(eng) else None
+    mine = rows[rows["area_code"] == code]
+    period = str(rows["period"].iloc[0]) if len(rows) else ""
+    status = str(mine["status"].iloc[0]) if len(mine) else "x"
+    note = str(mine["note"].iloc[0]) if len(mine) and "note" in mine else ""
+    value = old_opt(mine["value"].iloc[0]) if len(mine) else None
+    if value is None and status not in compare.UNUSABLE:
+        status = "x"  # a blank with no status is simply not available
+    base: dict[str, Any] = {
+        "indicator_id": str(meta.get("id", "")), "title": str(meta.get("title", "")), "polarity": polarity,
+        "unit": unit, "area_code": code, "value": None if status in compare.UNUSABLE else value, "period": period,
+        "status": status, "note": note,
+        "peer_median": band.median if band else None, "band_low": band.low if band else None,
+        "band_high": band.high if band else None, "iqr_low": band.iqr_low if band else None,
+        "iqr_high": band.iqr_high if band else None, "n_peers_with_data": len(peers),
+        "n_peers_missing": len(peer_set) - len(peers), "england": england,
+        "mad_distance": None, "strength": None, "direction": None, "judgement": None,
+        "significant": None, "flag_extreme": False, "low_reliability": status == "u",
+    }
+    if status in compare.UNUSABLE or value is None:
+        return Comparison(**base, label=compare.STATUS_WORDS.get(status, "not available"),
+                          method="no figure to test")
+    if band is None:
+        return Comparison(**base, label="too few similar councils with data to compare",
+                          method="too few peers with data")
+    d = mad_distance(value, band)
+    if d is None:
+        direction = "higher" if value > band.median else "lower"
+        strength = None
+    else:
+        direction, strength = compare.direction_of(d), strength_words(d)
+    extreme = strength == "extreme"
+    label = label_for(d, polarity, direction)
+    if status == "u":
+        label += " (low reliability)"
+    # all rows, not just the peers': whether the parts are counts is a question about the whole tier
+    sig = old_significance(mine.iloc[0], peers, rows, band, unit)
+    base.update(mad_distance=d, strength=strength, direction=direction, flag_extreme=extreme,
+                judgement=None if extreme else compare.judgement_of(direction, polarity), **sig)
+    return Comparison(**base, label=label)
+
+
+STATUS_CHOICES = ["", "", "", "", "", "u", "x", "c", "z", None, float("nan")]
+NOTE_CHOICES = ["", "", "revised", None, float("nan")]
+UNIT_CHOICES = ["%", "% of households", "per 1,000 people", "per 100,000 population", "per household",
+                "score", "£ per head", "days"]
+AREAS = [COUNCIL, *PEERS, *(f"E07000{n:03d}" for n in range(8, 14)), ENGLAND_CODE]
+
+
+def _random_values(rng: np.random.Generator, ind_id: str = "synthetic") -> tuple[pd.DataFrame, str]:
+    """Synthetic value rows with every awkward case (gaps, statuses, duplicates, ties, zeros, odd parts),
+    and a unit: usually the one that fits the parts, so that the funnels get tested too."""
+    kind = str(rng.choice(["binomial", "poisson", "money", "plain", "ties", "ci"]))
+    n_periods = int(rng.choice([1, 1, 1, 2, 3]))
+    nan = float("nan")
+    rate = float(rng.uniform(0.001, 0.9))
+    # now and then a newest period that only one or two areas have published yet (England, say)
+    early = {str(a) for a in rng.choice([ENGLAND_CODE, *AREAS], size=2)} if n_periods > 1 and rng.random() < 0.4 \
+        else None
+    records = []
+    for p in range(n_periods):
+        start: object = f"{2020 + p}-04-01" if rng.random() > 0.03 else [nan, None][int(rng.integers(2))]
+        for area in AREAS:
+            if rng.random() < 0.1 or (early is not None and p == n_periods - 1 and area not in early):
+                continue  # no row at all
+            for _ in range(2 if rng.random() < 0.05 else 1):  # now and then a duplicate row
+                den = float(rng.integers(20, 5000))
+                num = float(rng.binomial(int(den), rate))  # peers near one rate, some far (area effects)
+                if rng.random() < 0.3:
+                    num = float(rng.integers(0, int(den) + 1))
+                if kind == "binomial":
+                    value = round(100 * num / den, int(rng.choice([1, 6])))
+                elif kind == "poisson":
+                    num = float(rng.poisson(rate * den / 20))
+                    value = round(1000 * num / den, int(rng.choice([2, 6])))
+                elif kind == "money":
+                    num = float(rng.normal(0, 5000))
+                    value = 100 * num / den
+                elif kind == "ties":
+                    value = float(rng.choice([0.0, 0.0, 5.0, 5.0, 5.0, 9.0, -0.0]))
+                    num, den = nan, nan
+                else:
+                    value = float(rng.normal(50, 20))
+                    num, den = (nan, nan) if rng.random() < 0.7 else (num, den)
+                if rng.random() < 0.03:
+                    num = nan
+                if rng.random() < 0.01:
+                    den = float(rng.choice([0.0, nan, num - 1 if num == num else 1.0]))
+                status = STATUS_CHOICES[int(rng.integers(len(STATUS_CHOICES)))] if rng.random() < 0.3 else ""
+                if (status in ("x", "c", "z") and rng.random() < 0.8) or rng.random() < 0.05:
+                    value = nan
+                lower = upper = nan
+                if kind == "ci" and rng.random() < 0.8:
+                    lower, upper = value - float(rng.uniform(0, 30)), value + float(rng.uniform(0, 30))
+                    if rng.random() < 0.1:
+                        upper = nan
+                records.append({
+                    "area_code": area if rng.random() > 0.01 else None, "indicator_id": ind_id,
+                    "period": f"{2020 + p}-{21 + p}", "period_start": start, "value": value, "lower": lower,
+                    "upper": upper, "numerator": num, "denominator": den, "status": status,
+                    "note": NOTE_CHOICES[int(rng.integers(len(NOTE_CHOICES)))],
+                })
+    frame = pd.DataFrame(records, columns=["area_code", "indicator_id", "period", "period_start", "value",
+                                           "lower", "upper", "numerator", "denominator", "status", "note"])
+    text = [c for c in frame.columns if frame[c].dtype != "float64"]
+    layout = rng.choice(["arrow", "object", "raw", "na"])
+    if layout == "object":  # what profile.split_by_indicator hands over
+        frame = frame.astype(dict.fromkeys(text, object))
+    elif layout in ("raw", "na"):  # object columns keeping None as None, or with pd.NA for it
+        for c in text:
+            frame[c] = pd.Series([pd.NA if r[c] is None and layout == "na" else r[c] for r in records],
+                                 dtype=object)
+    dropped = [c for c in ("lower", "upper", "note") if rng.random() < 0.1]
+    fits = {"binomial": "%", "poisson": "per 1,000 people"}.get(kind)
+    unit = fits if fits and rng.random() < 0.7 else str(rng.choice(UNIT_CHOICES))
+    return frame.drop(columns=dropped), unit
+
+
+def _outcome(fn: Callable[[], Any]) -> str:
+    """repr of the result (exact floats, types and all), or the exception's type."""
+    try:
+        return repr(fn())
+    except Exception as exc:  # the old code's exceptions must be the new code's
+        return f"raised {type(exc).__name__}"
+
+
+def _assert_same_frame(new: pd.DataFrame, old: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(new, old, check_exact=True, check_index_type=True)
+    assert repr(new.index) == repr(old.index)
+    assert list(new.dtypes) == list(old.dtypes)
+
+
+def _random_peers(rng: np.random.Generator) -> list[str]:
+    """Mostly distinct peers; now and then the council itself, England, a repeat or a code with no rows."""
+    peers = [str(c) for c in rng.choice(AREAS[1:-1], size=int(rng.integers(0, len(AREAS) - 1)), replace=False)]
+    extras = [str(c) for c in rng.choice([*AREAS, "E07000099"], size=int(rng.integers(0, 3)))]
+    return peers + extras if rng.random() < 0.3 else peers
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compare_indicator_matches_pandas_implementation(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for _ in range(50):
+        values, unit = _random_values(rng)
+        codes = _random_peers(rng)
+        code = str(rng.choice([COUNCIL] * 8 + ["E07000099", PEERS[0]]))
+        meta: dict[str, object] = {"id": "synthetic", "title": "Synthetic measure", "decimals": 1, "unit": unit,
+                                   "polarity": str(rng.choice(["higher_better", "lower_better", "none"]))}
+        if rng.random() < 0.1:
+            del meta["polarity"]
+        indicator = pd.Series(meta) if rng.random() < 0.3 else meta
+        for rows in (values, old_latest_rows(values, "synthetic", [code, *codes])):
+            new = _outcome(partial(compare_indicator, code, codes, rows, indicator))
+            assert new == _outcome(partial(old_compare_indicator, code, codes, rows, indicator))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_latest_rows_matches_pandas_implementation(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    for _ in range(40):
+        values = pd.concat([_random_values(rng)[0], _random_values(rng, "other")[0]], ignore_index=True)
+        if rng.random() < 0.3:
+            values = values.sample(frac=1.0, random_state=int(rng.integers(1000)))  # shuffled, odd index
+        if rng.random() < 0.2:
+            values = values.reset_index(drop=True).rename(index=lambda i: i * 3 + 7)
+        codes = _random_peers(rng) + ([ENGLAND_CODE] if rng.random() < 0.3 else [])
+        ind = str(rng.choice(["synthetic", "synthetic", "other", "missing"]))
+        _assert_same_frame(latest_rows(values, ind, codes), old_latest_rows(values, ind, codes))
+
+
+def test_unit_scale_matches_pandas_implementation() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        values, unit = _random_values(rng)
+        assert _outcome(partial(unit_scale, values, unit)) == _outcome(partial(old_unit_scale, values, unit))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # overflow near the largest floats, old and new alike
+@settings(max_examples=300)
+@given(st.lists(st.one_of(st.floats(), st.sampled_from([0.0, -0.0, 1.0, 5.0, -2.5, 1e-300, 3e300])),
+                max_size=30),
+       st.booleans())
+@example([1.7e308, 1.6e308, -1e308, 1.7e308], False)  # sums that overflow
+@example([5e-324, 1e-323, -5e-324, 0.0, 2.5e-323], True)  # subnormals, and a zero
+@example([-0.0, 0.0, 0.0, -0.0, 3.0], True)
+def test_typical_range_matches_numpy_to_the_last_bit(xs: list[float], as_array: bool) -> None:
+    arg: Any = np.asarray(xs, dtype=float) if as_array else xs
+    assert _outcome(partial(typical_range, arg)) == _outcome(partial(old_typical_range, xs))
+
+
+def test_real_profiles_match_pandas_implementation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lm_core import peers, profile
+    from lm_core.build import load_processed
+    from lm_core.peer_groups import tier_context
+
+    t = load_processed()
+    config = peers.load_config()
+    contexts = {tier: tier_context(t["values"], t["indicators"], t["authorities"], tier, config)
+                for tier in ("lower", "upper")}
+    by_indicator = profile.split_by_indicator(t["values"])
+    for code in ("E07000117", "E10000016"):
+        new = profile.build_profile(code, t["authorities"], t["indicators"], by_indicator, contexts, config)
+        with monkeypatch.context() as m:
+            m.setattr(compare, "latest_rows", old_latest_rows)
+            m.setattr(compare, "compare_indicator", old_compare_indicator)
+            old = profile.build_profile(code, t["authorities"], t["indicators"], by_indicator, contexts, config)
+        assert len(new.rows) == len(old.rows) > 40
+        assert [repr(r) for r in new.rows] == [repr(r) for r in old.rows]
+    # the whole Arrow-backed values table, as the smoke test above passes it
+    codes = list(contexts["lower"].z.index[:20])
+    for ind in list(by_indicator)[::10]:
+        _assert_same_frame(latest_rows(t["values"], ind, codes), old_latest_rows(t["values"], ind, codes))
