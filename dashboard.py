@@ -14,6 +14,7 @@ PAGES = {
         st.Page("pages/explorer.py", title="Metric explorer", icon=":material/scatter_plot:", url_path="explorer"),
         st.Page("pages/map.py", title="Map of England", icon=":material/map:", url_path="map"),
         st.Page("pages/upload.py", title="Bring your own data", icon=":material/upload_file:", url_path="upload"),
+        st.Page("pages/present.py", title="Present", icon=":material/slideshow:", url_path="present"),
     ],
     "Reference": [
         st.Page("pages/data.py", title="About the data", icon=":material/menu_book:", url_path="data"),

@@ -1,4 +1,4 @@
-"""Command line: python -m lm_core build-data | build-db | peers | compare | load."""
+"""Command line: python -m lm_core build-data | build-db | peers | compare | pack | load."""
 
 from __future__ import annotations
 
@@ -30,6 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     co.add_argument("--lens", default="overall", help="overall | people | place | economy")
     co.add_argument("--k", type=int, default=15, help="number of similar councils, 5 to 30 (default 15)")
     co.add_argument("--json", action="store_true", help="print JSON instead of text")
+    pk = sub.add_parser("pack", help="a committee pack (PDF or PPTX) for a council, regenerable exactly")
+    pk.add_argument("code", help="GSS code of the council, e.g. E07000117")
+    pk.add_argument("--format", choices=["pdf", "pptx"], required=True)
+    pk.add_argument("--out", type=Path, required=True, help="file to write")
+    pk.add_argument("--lens", default="overall", help="overall | people | place | economy")
+    pk.add_argument("--k", type=int, default=15, help="number of similar councils, 5 to 30")
+    pk.add_argument("--areas", default=None, help="comma-separated service areas or 'all' (default: Oflog's families)")
+    pk.add_argument("--date", default=None, help="YYYY-MM-DD on the title slide (default today; not in the stamp)")
+    pk.add_argument("--base-url", default="http://localhost:8501", help="app address for the permalinks")
     lo = sub.add_parser("load", help="validate a CSV of your own indicator (and --save it to the store)")
     lo.add_argument("file", type=Path, help="CSV in long or wide format (see the upload page)")
     lo.add_argument("--title", required=True, help="indicator title")
@@ -64,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
         return _peers(args)
     if args.command == "compare":
         return _compare(args)
+    if args.command == "pack":
+        from lm_core.pack import cli_pack
+
+        code, message = cli_pack(args.code, args.format, args.out, args.lens, args.k, args.areas, args.base_url,
+                                 args.date)
+        print(message, file=sys.stderr if code else sys.stdout)
+        return code
     if args.command == "load":
         from lm_core.store import StoreError, ensure_store, get_engine
         from lm_core.user_data import load_cli
