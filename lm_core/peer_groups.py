@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Engine, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from lm_core import peers
 from lm_core.families import Families, cluster
@@ -101,9 +101,12 @@ def family_of(ctx: TierContext, config: PeerConfig, lens: str = "overall", metho
 
 def save_peer_set(engine: Engine, result: PeerResult) -> bool:
     """Store a peer set under its hash (once); True when it was new."""
-    with engine.connect() as conn:
-        if conn.execute(select(PeerSet.hash).where(PeerSet.hash == result.hash)).first():
-            return False
+    try:
+        with engine.connect() as conn:
+            if conn.execute(select(PeerSet.hash).where(PeerSet.hash == result.hash)).first():
+                return False
+    except OperationalError:
+        return False  # no peer-set table (a read-only or older store): the record is optional
     used = [v for v, w in sorted(result.weights.items()) if w > 0]
     try:
         with engine.begin() as conn:
@@ -119,6 +122,8 @@ def save_peer_set(engine: Engine, result: PeerResult) -> bool:
                                                           result.members["stability"], strict=True))])
     except IntegrityError:
         return False  # another session stored the same set first
+    except OperationalError:
+        return False  # a read-only store: peers are still shown, the record is simply not kept
     return True
 
 

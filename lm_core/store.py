@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     delete,
+    func,
     insert,
     inspect,
     select,
@@ -173,7 +174,10 @@ def get_engine(url: str | None = None) -> Engine:
     except ArgumentError as exc:
         raise StoreError(f"LM_DATABASE_URL is not a database URL: {safe_url(url)}") from exc
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder for {safe_url(url)}: {exc.strerror or exc}") from exc
     try:
         return create_engine(parsed, pool_pre_ping=True)
     except (NoSuchModuleError, ImportError) as exc:
@@ -217,7 +221,9 @@ def build_db(engine: Engine, processed_dir: Path = PROCESSED_DIR,
                 rows = _records(tables[name].loc[:, [c for c in columns if c in tables[name].columns]])
                 for chunk in _chunks(rows):
                     conn.execute(insert(table_model), chunk)
-            conn.execute(insert(Meta), [{"key": "schema_version", "value": SCHEMA_VERSION},
+            counts = [{"key": f"rows_{model.__tablename__}", "value": str(len(tables[name]))}
+                      for name, model in TABLES]
+            conn.execute(insert(Meta), [{"key": "schema_version", "value": SCHEMA_VERSION}, *counts,
                                         {"key": "data_version", "value": version}])
         step(1.0, "done")
     except OperationalError as exc:
@@ -232,10 +238,18 @@ def stored_version(engine: Engine) -> str | None:
     """The data version the store holds, or None when it is empty, partial or unreachable."""
     try:
         with engine.connect() as conn:
-            row = conn.execute(select(Meta.value).where(Meta.key == "data_version")).first()
+            meta = dict(conn.execute(select(Meta.key, Meta.value)).tuples().all())
+            if "data_version" not in meta:
+                return None
+            # A table emptied or cut short behind the store's back is noticed, not trusted.
+            for _, model in TABLES:
+                wanted = meta.get(f"rows_{model.__tablename__}")
+                if wanted is not None and conn.execute(select(func.count()).select_from(model)).scalar_one() \
+                        != int(wanted):
+                    return None
     except SQLAlchemyError:
         return None
-    return None if row is None else str(row[0])
+    return str(meta["data_version"])
 
 
 def ensure_store(engine: Engine, processed_dir: Path = PROCESSED_DIR,
