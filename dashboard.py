@@ -5,10 +5,11 @@ import streamlit as st
 st.set_page_config(page_title="Level Measures", page_icon="⚖️", layout="wide")
 
 # Each url_path equals its file's name: Streamlit serves a deep link opened first after a server start
-# with its folder-based router, which only knows file names (see pages/common.py).
+# with its folder-based router, which only knows file names (see pages/common.py). The default page is
+# served at "/" and reached by name through the hidden /home alias below.
 PAGES = {
     "Level Measures": [
-        st.Page("pages/home.py", title="Find a council", icon=":material/search:", url_path="home", default=True),
+        st.Page("pages/home.py", title="Find a council", icon=":material/search:", url_path="find", default=True),
         st.Page("pages/council.py", title="Council profile", icon=":material/monitoring:", url_path="council"),
         st.Page("pages/peers.py", title="Peer groups", icon=":material/groups:", url_path="peers"),
         st.Page("pages/explorer.py", title="Metric explorer", icon=":material/scatter_plot:", url_path="explorer"),
@@ -21,5 +22,15 @@ PAGES = {
     ],
 }
 
-page = st.navigation(PAGES)
+HOME = PAGES["Level Measures"][0]
+
+
+def home_by_name() -> None:
+    """/home is the default page's own name: links that spell it out land on "/" with their query kept."""
+    st.switch_page(HOME, query_params=st.query_params.to_dict())
+
+
+# The default page is served at "/"; without this alias, /home?council=... shows "Page not found".
+ALIAS = st.Page(home_by_name, title="Find a council", url_path="home", visibility="hidden")
+page = st.navigation({**PAGES, "": [ALIAS]})
 page.run()

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -419,23 +420,59 @@ def _opt(x: Any) -> float | None:
     return None if x is None or pd.isna(x) else float(x)
 
 
+@dataclass(frozen=True)
+class _RowIndex:
+    """A values frame read once: its columns as arrays and each area's row positions."""
+
+    rows: int
+    area: np.ndarray
+    indicator: np.ndarray
+    start: np.ndarray
+    usable: np.ndarray
+    positions: dict[Any, np.ndarray]
+
+
+# Frames the app keeps (one per indicator, cached for the process) are indexed once; the entry goes
+# when the frame does. A council switch then costs dictionary look-ups, not a scan of every row.
+_ROW_INDEXES: dict[int, tuple[weakref.ref[pd.DataFrame], _RowIndex]] = {}
+
+
+def _row_index(values: pd.DataFrame) -> _RowIndex:
+    key = id(values)
+    hit = _ROW_INDEXES.get(key)
+    if hit is not None and hit[0]() is values and hit[1].rows == len(values):
+        return hit[1]
+    area = _as_text(values["area_code"])
+    index = _RowIndex(
+        rows=len(values), area=area, indicator=_as_text(values["indicator_id"]),
+        start=_as_text(values["period_start"]),
+        usable=_usable_mask(_as_text(values["status"]), _as_float(values["value"])),
+        positions={k: np.asarray(v) for k, v in pd.Series(area).groupby(area, sort=False).indices.items()},
+    )
+    _ROW_INDEXES[key] = (weakref.ref(values, _forget(key)), index)
+    return index
+
+
+def _forget(key: int) -> Callable[[weakref.ref[pd.DataFrame]], None]:
+    def drop(_ref: weakref.ref[pd.DataFrame]) -> None:
+        _ROW_INDEXES.pop(key, None)
+    return drop
+
+
 def latest_rows(values: pd.DataFrame, indicator_id: str, area_codes: Iterable[str]) -> pd.DataFrame:
     """Rows of the latest period in which any of these councils has a figure, plus England's row."""
     codes = set(area_codes)
-    area = values["area_code"]
-    # one hashed look-up over the whole frame; everything else reads only these councils' and England's rows
-    near = np.flatnonzero(area.isin(codes | {ENGLAND_CODE}).to_numpy(dtype=bool))
-    near = near[_equals(_column_at(values["indicator_id"], near, _as_text), indicator_id)]
+    ix = _row_index(values)
+    found = [ix.positions[c] for c in codes | {ENGLAND_CODE} if c in ix.positions]
+    near = np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.intp)  # in the frame's order
+    near = near[_equals(ix.indicator[near], indicator_id)]
     in_codes = np.ones(near.size, dtype=bool)
     if ENGLAND_CODE not in codes:
-        in_codes = ~_equals(_column_at(area, near, _as_text), ENGLAND_CODE)
-    usable = _usable_mask(_column_at(values["status"], near, _as_text),
-                          _column_at(values["value"], near, _as_float))
-    have = in_codes & usable
+        in_codes = ~_equals(ix.area[near], ENGLAND_CODE)
+    have = in_codes & ix.usable[near]
     if not have.any():
-        rows = values[values["indicator_id"] == indicator_id]
-        return rows.iloc[0:0]  # exactly as before, index included
-    starts = _column_at(values["period_start"], near, _as_text)
+        return values.iloc[0:0]
+    starts = ix.start[near]
     start = _latest_start(starts[have])
     out = values.take(near[_equals(starts, start)] if start is not None else near[:0])
     out.index = pd.RangeIndex(len(out))  # reset_index(drop=True) on a frame of our own

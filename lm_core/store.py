@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -21,13 +22,19 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    text,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lm_core.build import load_processed, read_manifest
 from lm_core.paths import DATA_DIR, PROCESSED_DIR
+
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite builds are not serialised there
+    fcntl = None  # type: ignore[assignment]
 
 DEFAULT_DB_PATH = DATA_DIR / "level_measures.sqlite"
 SCHEMA_VERSION = "1"
@@ -238,7 +245,7 @@ def stored_version(engine: Engine) -> str | None:
     """The data version the store holds, or None when it is empty, partial or unreachable."""
     try:
         with engine.connect() as conn:
-            meta = dict(conn.execute(select(Meta.key, Meta.value)).tuples().all())
+            meta = {str(k): str(v) for k, v in conn.execute(select(Meta.key, Meta.value))}
             if "data_version" not in meta:
                 return None
             # A table emptied or cut short behind the store's back is noticed, not trusted.
@@ -252,13 +259,59 @@ def stored_version(engine: Engine) -> str | None:
     return str(meta["data_version"])
 
 
+# Any constant shared by every process that builds this store; "LM" in ASCII.
+_PG_BUILD_LOCK = 0x4C4D
+
+
+@contextmanager
+def _build_lock(engine: Engine) -> Iterator[None]:
+    """One builder at a time across processes and threads: sessions or replicas that start together on an
+    empty store would otherwise all build it (PostgreSQL: duplicate keys; SQLite: 'database is locked')."""
+    backend = engine.url.get_backend_name()
+    if backend == "postgresql":
+        conn: Connection | None = None
+        try:
+            conn = engine.connect()
+            conn.execute(text("select pg_advisory_lock(:k)"), {"k": _PG_BUILD_LOCK})
+        except SQLAlchemyError:
+            if conn is not None:
+                conn.close()
+            yield  # unreachable server: build_db turns the same failure into a clear StoreError
+            return
+        with conn:
+            try:
+                yield
+            finally:
+                conn.execute(text("select pg_advisory_unlock(:k)"), {"k": _PG_BUILD_LOCK})
+                conn.commit()
+        return
+    database = engine.url.database
+    if backend != "sqlite" or not database or database == ":memory:" or fcntl is None:
+        yield
+        return
+    try:
+        handle = open(f"{database}.lock", "a+b")  # noqa: SIM115 - held for the whole build, closed below
+    except OSError:
+        yield  # a read-only folder: nobody can build here, and build_db says so clearly
+        return
+    with handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def ensure_store(engine: Engine, processed_dir: Path = PROCESSED_DIR,
                  progress: Callable[[float, str], None] | None = None) -> bool:
-    """Build the store when it is missing, partial or older than data/; True when it built."""
+    """Build the store when it is missing, partial or older than data/; True when this call built it."""
     wanted = str(read_manifest(processed_dir)["data_version"])
     if stored_version(engine) == wanted:
         return False
-    build_db(engine, processed_dir, progress)
+    with _build_lock(engine):
+        if stored_version(engine) == wanted:  # another process built it while we waited
+            return False
+        build_db(engine, processed_dir, progress)
     return True
 
 

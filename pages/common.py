@@ -29,12 +29,12 @@ def _route_through_dashboard() -> None:
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    if PagesManager.uses_pages_directory and not st.session_state.get("_routed"):
+        # Once per session: a rerun drops any widget trigger of the run it replaces (AppTest resets this
+        # flag on every run, and a first request never carries a trigger).
+        st.session_state["_routed"] = True
         PagesManager.uses_pages_directory = False
         st.rerun()
-
-
-_route_through_dashboard()
 
 
 @st.cache_resource(show_spinner=False)
@@ -45,7 +45,12 @@ def engine() -> Engine:
 
 
 def ready_engine() -> Engine:
-    """The engine, after making sure the store holds the shipped data version."""
+    """The engine, after making sure the store holds the shipped data version.
+
+    Every page calls this first, so it is also where a deep link is handed to dashboard.py's navigation
+    (not at import time: a rerun raised inside an import leaves a half-imported module for other sessions).
+    """
+    _route_through_dashboard()
     try:
         eng = engine()
         version = str(read_manifest()["data_version"])

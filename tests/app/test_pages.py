@@ -92,7 +92,9 @@ def test_about_data_lists_every_indicator(app: AppTest) -> None:
     text = page_text(app)
     assert "Open Government Licence" in text or "OGL" in text
     assert "[c] suppressed" in text
-    assert len(app.expander) == len(shown)
+    assert len(app.expander) == shown["service_area"].nunique()
+    for title in shown["title"]:  # every indicator's source, licence and caveats are on the page
+        assert f"**{title}**" in " ".join(m.value for m in app.markdown)
 
 
 def test_peers_page_lists_peers_with_family_and_hash(app: AppTest) -> None:

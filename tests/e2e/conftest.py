@@ -10,9 +10,12 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "screenshots"
@@ -33,34 +36,59 @@ def settle(page: object, timeout: int = 90_000) -> None:
                            state="attached", timeout=timeout)
 
 
+@dataclass
+class RunningApp:
+    """A `streamlit run dashboard.py` process: its URL, the process (for CPU and memory) and its log."""
+
+    url: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+
+@contextmanager
+def running_app(db_url: str, logs: Path, *options: str) -> Iterator[RunningApp]:
+    """`streamlit run dashboard.py` on loopback against this database, with extra server options; stopped on exit."""
+    port = free_port()
+    env = os.environ | {"LM_DATABASE_URL": db_url}
+    log_path = logs / "server.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", *options],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.time() > deadline:
+                    pytest.fail("the app did not start within 60 s")
+                time.sleep(0.3)
+        yield RunningApp(url, proc, log_path)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
 @pytest.fixture(scope="module")
 def server_and_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """`streamlit run dashboard.py` on loopback with a fresh database, as a new user starts it: (URL, DB URL)."""
-    port = free_port()
+    """The app on a fresh database, as a new user starts it (first run builds the store): (URL, DB URL)."""
     db_url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'lm.sqlite'}"
-    env = os.environ | {"LM_DATABASE_URL": db_url}
-    log = open(tmp_path_factory.mktemp("log") / "server.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("the app did not start within 60 s")
-    yield url, db_url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    with running_app(db_url, tmp_path_factory.mktemp("log")) as app:
+        yield app.url, db_url
+
+
+@pytest.fixture(scope="module")
+def built_server(tmp_path_factory: pytest.TempPathFactory, sqlite_engine: Engine) -> Iterator[str]:
+    """The app on the session's test store, already built: for tests about a page, not about the first run."""
+    db_url = sqlite_engine.url.render_as_string(hide_password=False)
+    with running_app(db_url, tmp_path_factory.mktemp("log")) as app:
+        yield app.url
 
 
 @pytest.fixture(scope="module")

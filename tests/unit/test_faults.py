@@ -17,7 +17,9 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 from lm_core.build import load_processed, read_manifest
 from lm_core.store import build_db, ensure_store, get_engine, stored_version
+from tests.unit.test_parity import postgres_schema_url  # noqa: F401 - a fixture shared with the parity test
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "s3cret-Pa55"
@@ -157,6 +160,30 @@ def test_store_emptied_behind_its_back_is_rebuilt(tmp_path: Path, built_store: P
     assert counts(path) == expected_counts
     engine.dispose()
 
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_replicas_starting_together_build_the_store_once(backend: str, tmp_path: Path,
+                                                          request: pytest.FixtureRequest) -> None:
+    """Sessions or replicas starting on an empty store: one builds, the others wait for it and use it."""
+    url = (f"sqlite:///{tmp_path / 'lm.sqlite'}" if backend == "sqlite"
+           else request.getfixturevalue("postgres_schema_url"))  # a fresh, empty schema
+    start = threading.Barrier(3)
+
+    def start_replica() -> bool:
+        engine = get_engine(url)
+        try:
+            start.wait()
+            return ensure_store(engine)
+        finally:
+            engine.dispose()
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [pool.submit(start_replica) for _ in range(3)]
+        results = [f.exception() or f.result() for f in futures]
+    assert results.count(True) == 1 and results.count(False) == 2, results
+    engine = get_engine(url)
+    assert stored_version(engine) == read_manifest()["data_version"]
+    engine.dispose()
 
 # --- 2. read-only data folder ------------------------------------------------------------------------
 
