@@ -23,6 +23,7 @@ from typing import Any
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
+from blank_page import blank_page_ms, report
 
 from lm_core import compare
 from lm_core.build import load_processed
@@ -101,6 +102,9 @@ def main() -> None:
             verdict = "meets" if hi <= TARGET_MS else "misses"
             print(f"{'all':10} {'':4} {mid:8.1f} {hi:8.1f} {'':8} {'':7} {mid / base:9.1f} {hi / base:9.1f}  "
                   f"({verdict} the {TARGET_MS:.0f} ms p95 target)")
+            blank = blank_page_ms()
+            print(report("build_profile p50", mid, blank))
+            print(report("build_profile p95", hi, blank))
     finally:
         compare.latest_rows, compare.compare_indicator = current
     if args.reference:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
+from blank_page import blank_page_ms
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -70,13 +71,14 @@ def measure(name: str, store: Callable[[], AbstractContextManager[str]], repeat:
             checks += [timed(lambda engine=engine: ensure_store(engine)) for _ in range(5)]
             reads.append(timed(lambda engine=engine: values_for(engine)))
             engine.dispose()
+    blank = blank_page_ms()
     print(f"\n[{name}]")
     for label, times in (("build_db into an empty store", builds),
                          ("ensure_store on a current store (per session)", checks),
                          ("read every value back (values_for)", reads)):
         med = statistics.median(times)
         print(f"  {label:<48}{med * 1000:9.0f} ms median, best {min(times) * 1000:7.0f} ms   "
-              f"x{med / base:5.2f} baseline")
+              f"x{med / base:5.2f} baseline, x{med * 1000 / blank:6.1f} a blank Streamlit page ({blank:.1f} ms)")
 
 
 def main() -> None:

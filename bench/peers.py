@@ -15,6 +15,7 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
+from blank_page import blank_page_ms, report
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
@@ -69,6 +70,9 @@ def main() -> None:
     print(f"one weight change (peers + stability + why):      {change * 1000:7.1f} ms  "
           f"(x{change / base:.1f} baseline; target < 250 ms)")
     print(f"families chosen by silhouette: lower k={ks['lower']}, upper k={ks['upper']}")
+    blank = blank_page_ms()
+    print(report("all peer sets and families", full * 1000, blank))
+    print(report("one weight change", change * 1000, blank))
 
     root = default_sources_dir()
     if root.is_dir():

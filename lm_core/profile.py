@@ -171,12 +171,15 @@ def typical_range_text(c: Comparison, unit: str, fmt: Callable[[float | None], s
 
 def summary_table(rows: Sequence[ProfileRow], catalogue: pd.DataFrame) -> pd.DataFrame:
     """The rows as a table for display and CSV: figures, peer context, label and method; no ranks."""
-    meta = catalogue.set_index("id")
+    wanted = {r.indicator_id for r in rows}
+    # plain dicts: three DataFrame.at look-ups per row cost more than the formatting
+    meta = {str(m["id"]): m for m in catalogue.loc[catalogue["id"].isin(wanted), ["id", "unit", "decimals", "title"]]
+            .to_dict("records")}
     out = []
     for r in rows:
         c = r.comparison
-        unit = str(meta.at[r.indicator_id, "unit"])
-        decimals = int(str(meta.at[r.indicator_id, "decimals"]))
+        unit = str(meta[r.indicator_id]["unit"])
+        decimals = int(str(meta[r.indicator_id]["decimals"]))
 
         def fmt(v: float | None, unit: str = unit, decimals: int = decimals) -> str:
             return "" if v is None else compare.format_value(v, unit, decimals)
@@ -186,7 +189,7 @@ def summary_table(rows: Sequence[ProfileRow], catalogue: pd.DataFrame) -> pd.Dat
             value_text += " (low reliability)"
         out.append({
             "indicator_id": r.indicator_id,
-            "measure": str(meta.at[r.indicator_id, "title"]),
+            "measure": str(meta[r.indicator_id]["title"]),
             "whose_figure": r.subject_name,
             "area_code": r.subject_code,
             "period": c.period,

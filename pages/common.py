@@ -164,9 +164,9 @@ def footer(attributions: list[str]) -> None:
                "councils; it never ranks them.")
 
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
+@st.cache_resource(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
 def tier_context(version: str, tier: str) -> TierContext:
-    """Standardised context for one tier (cached per data version): the only input to peers."""
+    """Standardised context for one tier (one shared, read-only copy per data version): the only input to peers."""
     config = load_config()
     eng = ready_engine()
     values = queries.values_for(eng, indicator_ids=list(config.variables))
@@ -179,9 +179,13 @@ def families(version: str, tier: str, lens: str) -> Families:
     return peer_groups.family_of(tier_context(version, tier), load_config(), lens)
 
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=2, show_spinner=False)
+@st.cache_resource(ttl=CACHE_TTL, max_entries=2, show_spinner=False)
 def values_by_indicator(version: str) -> dict[str, pd.DataFrame]:
-    """Every value, grouped by indicator once per data version (the comparisons filter small frames)."""
+    """Every value, grouped by indicator once per data version; one shared copy, never modified.
+
+    A resource, not cache_data: cache_data unpickles a fresh copy of all 170k rows on every call, which
+    cost more than the comparisons themselves and defeated compare.latest_rows' per-frame index.
+    """
     return split_by_indicator(queries.values_for(ready_engine()))
 
 

@@ -60,76 +60,79 @@ overview_tab, detail_tab = st.tabs(VIEWS, key="view", bind="query-params",
                                    default=VIEWS[1] if "indicator" in st.query_params else VIEWS[0])
 
 with overview_tab:
-    for area, rows in profile.by_service_area():
-        st.subheader(area)
-        st.markdown(compare.service_area_sentence(names[code], [r.comparison for r in rows], area.lower()))
-        counties = sorted({r.subject_name for r in rows if r.run_by})
-        if counties:
-            st.caption(f"Some of these services are run by {' and '.join(counties)}: their figures are shown, "
-                       "compared with similar county councils.")
-        for note in sorted({r.peers_note for r in rows if r.peers_note}):
-            st.caption(note)
-        columns = dict(COLUMNS)
-        if counties:  # say whose figure each one is
-            columns = {"measure": "Measure", "whose_figure": "Whose figure",
-                       **{key: v for key, v in COLUMNS.items() if key != "measure"}}
-        part = summary_table(rows, indicators)
-        st.dataframe(part[list(columns)], hide_index=True, width="stretch", column_config=columns)
+    if overview_tab.open:  # only the chosen tab runs: a council switch no longer pays for both
+        for area, rows in profile.by_service_area():
+            st.subheader(area)
+            st.markdown(compare.service_area_sentence(names[code], [r.comparison for r in rows], area.lower()))
+            counties = sorted({r.subject_name for r in rows if r.run_by})
+            if counties:
+                st.caption(f"Some of these services are run by {' and '.join(counties)}: their figures are shown, "
+                           "compared with similar county councils.")
+            for note in sorted({r.peers_note for r in rows if r.peers_note}):
+                st.caption(note)
+            columns = dict(COLUMNS)
+            if counties:  # say whose figure each one is
+                columns = {"measure": "Measure", "whose_figure": "Whose figure",
+                           **{key: v for key, v in COLUMNS.items() if key != "measure"}}
+            part = summary_table(rows, indicators)
+            st.dataframe(part[list(columns)], hide_index=True, width="stretch", column_config=columns)
 
 with detail_tab:
-    options = [r.indicator_id for r in profile.rows]
-    chosen = synced_select("Measure", options, "indicator", default=options[0] if options else None,
-                           format_func=lambda i: f"{indicators.at[i, 'title']} ({indicators.at[i, 'service_area']})")
-    row = next((r for r in profile.rows if r.indicator_id == chosen), None)
-    if row is not None:
-        meta = indicators.loc[row.indicator_id]
-        c = row.comparison
-        subject = row.subject_name
-        frame = values_by_indicator(version)[row.indicator_id]
-        tier_codes = list(table.loc[table[f"is_{row.tier}"], "area_code"])
-        latest = compare.latest_rows(frame, row.indicator_id, tier_codes)
-        if row.run_by:
-            st.info(row.run_by)
-        st.markdown(f"**{meta['title']}** — {meta['description']}  \n"
-                    f"**{subject}: {c.label}.** {c.method[:1].upper() + c.method[1:]}.")
-        if c.flag_extreme:
-            st.warning("This figure is far outside the range of similar councils: please check it with a person "
-                       "before drawing any conclusion (it is more often a data issue than a story).")
-        points = latest[latest["area_code"] != "E92000001"][["area_code", "value"]].assign(
-            area_name=lambda d: d["area_code"].map(names),
-            group=lambda d: ["this council" if a == row.subject_code else "peer" if a in row.peer_codes else "other"
-                             for a in d["area_code"]],
-        )
-        status_note = "" if c.value is not None else STATUS_PLAIN.get(c.status, "no figure")
-        show_chart(strip_chart(points, f"{meta['title']}, {c.period}", str(meta["unit"]), c.peer_median,
-                                    c.band_low, c.band_high, subject, status_note))
-        left, right = st.columns([3, 2])
-        with left:
-            history = compare.trend(frame, row.indicator_id, row.subject_code, row.peer_codes)
-            if len(history) > 1:
-                show_chart(trend_chart(history, f"{meta['title']} over time", str(meta["unit"]), subject))
-            else:
-                st.caption("Only one period has been published, so there is no trend yet.")
-        with right:
-            ctx = tier_context(version, row.tier)
-            exp = compare.expectation(row.subject_code, latest, ctx.z)
-            st.markdown("**Adjusted for context**")
-            if exp.shown and exp.observed is not None and exp.expected is not None and exp.low is not None \
-                    and exp.high is not None:
-                show_chart(expectation_chart(exp.observed, exp.expected, exp.low, exp.high, str(meta["unit"]),
-                                                  subject))
-            st.caption(exp.reason)
-            talk = compare.peers_to_talk_to(row.subject_code, row.peer_codes, frame, meta, names)
-            st.markdown("**Similar councils to talk to**")
-            if talk:
-                st.markdown("\n".join(f"- **{t.area_name}** — {t.reason}" for t in talk))
-            else:
-                st.caption("None stands out on this measure.")
-        st.caption(f"Source: {meta['publisher']} · {meta['licence']} · {meta['attribution']}  \n"
-                   f"Caveats: {meta['caveats'] or 'none recorded'}")
-        detail = points.assign(period=c.period)[["area_code", "area_name", "group", "period", "value"]]
-        st.download_button("Download this measure for every council in the tier (CSV)",
-                           safe_csv_bytes(detail.sort_values("area_code")),
-                           file_name=f"{row.indicator_id}-{row.subject_code}.csv", mime="text/csv")
+    if detail_tab.open:  # only the chosen tab runs: a council switch no longer pays for both
+        options = [r.indicator_id for r in profile.rows]
+        chosen = synced_select("Measure", options, "indicator", default=options[0] if options else None,
+                               format_func=lambda i: f"{indicators.at[i, 'title']} "
+                                                     f"({indicators.at[i, 'service_area']})")
+        row = next((r for r in profile.rows if r.indicator_id == chosen), None)
+        if row is not None:
+            meta = indicators.loc[row.indicator_id]
+            c = row.comparison
+            subject = row.subject_name
+            frame = values_by_indicator(version)[row.indicator_id]
+            tier_codes = list(table.loc[table[f"is_{row.tier}"], "area_code"])
+            latest = compare.latest_rows(frame, row.indicator_id, tier_codes)
+            if row.run_by:
+                st.info(row.run_by)
+            st.markdown(f"**{meta['title']}** — {meta['description']}  \n"
+                        f"**{subject}: {c.label}.** {c.method[:1].upper() + c.method[1:]}.")
+            if c.flag_extreme:
+                st.warning("This figure is far outside the range of similar councils: please check it with a person "
+                           "before drawing any conclusion (it is more often a data issue than a story).")
+            points = latest[latest["area_code"] != "E92000001"][["area_code", "value"]].assign(
+                area_name=lambda d: d["area_code"].map(names),
+                group=lambda d: ["this council" if a == row.subject_code else "peer" if a in row.peer_codes else "other"
+                                 for a in d["area_code"]],
+            )
+            status_note = "" if c.value is not None else STATUS_PLAIN.get(c.status, "no figure")
+            show_chart(strip_chart(points, f"{meta['title']}, {c.period}", str(meta["unit"]), c.peer_median,
+                                        c.band_low, c.band_high, subject, status_note))
+            left, right = st.columns([3, 2])
+            with left:
+                history = compare.trend(frame, row.indicator_id, row.subject_code, row.peer_codes)
+                if len(history) > 1:
+                    show_chart(trend_chart(history, f"{meta['title']} over time", str(meta["unit"]), subject))
+                else:
+                    st.caption("Only one period has been published, so there is no trend yet.")
+            with right:
+                ctx = tier_context(version, row.tier)
+                exp = compare.expectation(row.subject_code, latest, ctx.z)
+                st.markdown("**Adjusted for context**")
+                if exp.shown and exp.observed is not None and exp.expected is not None and exp.low is not None \
+                        and exp.high is not None:
+                    show_chart(expectation_chart(exp.observed, exp.expected, exp.low, exp.high, str(meta["unit"]),
+                                                      subject))
+                st.caption(exp.reason)
+                talk = compare.peers_to_talk_to(row.subject_code, row.peer_codes, frame, meta, names)
+                st.markdown("**Similar councils to talk to**")
+                if talk:
+                    st.markdown("\n".join(f"- **{t.area_name}** — {t.reason}" for t in talk))
+                else:
+                    st.caption("None stands out on this measure.")
+            st.caption(f"Source: {meta['publisher']} · {meta['licence']} · {meta['attribution']}  \n"
+                       f"Caveats: {meta['caveats'] or 'none recorded'}")
+            detail = points.assign(period=c.period)[["area_code", "area_name", "group", "period", "value"]]
+            st.download_button("Download this measure for every council in the tier (CSV)",
+                               safe_csv_bytes(detail.sort_values("area_code")),
+                               file_name=f"{row.indicator_id}-{row.subject_code}.csv", mime="text/csv")
 
 footer(["Indicators: see About the data for each publisher, licence and attribution (OGL v3.0; CC BY 4.0)"])

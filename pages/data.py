@@ -47,7 +47,7 @@ st.download_button("Download this catalogue (CSV)", table.to_csv(index=False).en
 
 st.subheader("Sources, caveats and attributions")
 # One expander per service area, not per indicator: a hundred expanders made this the slowest page to draw.
-for service_area, group in shown.groupby("service_area", sort=True):
+for service_area, group in shown.groupby("service_area", sort=False):  # catalogue order: Oflog families first
     with st.expander(f"{service_area} — {len(group)} indicators"):
         st.markdown("\n\n".join(
             f"**{ind['title']}** — {ind['description']}\n\n"
