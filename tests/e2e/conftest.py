@@ -30,10 +30,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+READY = "[data-testid='stApp'][data-test-script-state='notRunning']"  # the script has finished running
+
+
 def settle(page: object, timeout: int = 90_000) -> None:
     """Wait until Streamlit has finished running the script (the only reliable 'page is drawn' signal)."""
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",  # type: ignore[attr-defined]
-                           state="attached", timeout=timeout)
+    page.wait_for_selector(READY, state="attached", timeout=timeout)  # type: ignore[attr-defined]
+
+
+def chromium_path() -> str:
+    """Debian's Chromium (never a downloaded browser): skipped without it, failed if CI requires it."""
+    exe = shutil.which("chromium")
+    if exe is None:
+        if os.environ.get("LM_REQUIRE_BROWSER"):
+            pytest.fail("LM_REQUIRE_BROWSER is set but Debian chromium is not installed")
+        pytest.skip("Debian chromium not installed (apt-get install chromium)")
+    return exe
 
 
 @dataclass
@@ -99,12 +111,8 @@ def server(server_and_db: tuple[str, str]) -> str:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright (never a downloaded browser); required in CI."""
-    exe = shutil.which("chromium")
-    if exe is None:
-        if os.environ.get("LM_REQUIRE_BROWSER"):
-            pytest.fail("LM_REQUIRE_BROWSER is set but Debian chromium is not installed")
-        pytest.skip("Debian chromium not installed (apt-get install chromium)")
+    """Debian's Chromium driven by Playwright; required in CI."""
+    exe = chromium_path()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

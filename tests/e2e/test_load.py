@@ -22,18 +22,16 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import statistics
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM_ARGS, SHOTS, RunningApp, running_app
+from tests.e2e.conftest import CHROMIUM_ARGS, READY, SHOTS, RunningApp, chromium_path, running_app
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -42,7 +40,6 @@ SESSIONS = int(os.environ.get("LM_LOAD_SESSIONS", "20"))  # 20 in CI; fewer to e
 TOTAL_TIMEOUT_S = 420  # the load phase; measured ~200 s for 20 sessions on an idle 2-core machine
 PAGE_TIMEOUT_MS = 120_000
 PLACEHOLDER = "This page is being built"
-READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 PROBLEM_ELEMENTS = ("stException", "stAlertContentError")
 HOME = "home"  # the default page: served at "/", linked there by the sidebar; /home is an alias for it
 # Five councils of every kind (district, county, unitary, London and metropolitan borough), four sessions
@@ -109,15 +106,6 @@ class RssSampler(threading.Thread):
                 self.samples.append(status(self.server, "VmRSS"))
             except OSError:
                 return
-
-
-def require_chromium() -> str:
-    exe = shutil.which("chromium")
-    if exe is None:
-        if os.environ.get("LM_REQUIRE_BROWSER"):
-            pytest.fail("LM_REQUIRE_BROWSER is set but Debian chromium is not installed")
-        pytest.skip("Debian chromium not installed (apt-get install chromium)")
-    return exe
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +198,7 @@ async def run_load(base: str, tours: list[Tour]) -> float:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
             # One visit first, so this test measures load, not the start-up race (tested on its own below).
             warm = await browser.new_page()
@@ -237,7 +225,7 @@ def test_tour_covers_the_pages_dashboard_registers() -> None:
 def test_deep_links_opened_together_right_after_start(app_server: RunningApp) -> None:
     """After a restart every open browser reconnects at once, each to its own deep link (runs first, on the
     module's server while it is new)."""
-    require_chromium()
+    chromium_path()
     pages = registered_pages()
 
     async def open_together(base: str) -> list[str]:
@@ -256,7 +244,7 @@ def test_deep_links_opened_together_right_after_start(app_server: RunningApp) ->
                 await context.close()
 
         async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS)
+            browser = await p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
             try:
                 found = await asyncio.wait_for(asyncio.gather(*(one(browser, n) for n in pages)), 120)
             finally:
@@ -269,23 +257,23 @@ def test_deep_links_opened_together_right_after_start(app_server: RunningApp) ->
 
 
 def test_twenty_sessions_tour_every_page(app_server: RunningApp) -> None:
-    require_chromium()
+    chromium_path()
     tours = [Tour(COUNCILS[i % len(COUNCILS)]) for i in range(SESSIONS)]
-    with nullcontext(app_server) as server:
-        sampler = RssSampler(server)
-        idle_rss, cpu_before, children_before = status(server, "VmRSS"), cpu_seconds(server), os.times()
-        sampler.start()
-        try:
-            wall = asyncio.run(run_load(server.url, tours))
-        finally:
-            sampler.stopped.set()
-            sampler.join()
-        peak_rss = max([*sampler.samples, status(server, "VmHWM")])
-        server_cpu = cpu_seconds(server) - cpu_before
-        # Chromium and its driver are reaped once asyncio.run returns: their CPU shows as our children's.
-        after = os.times()
-        browser_cpu = (after.children_user + after.children_system
-                       - children_before.children_user - children_before.children_system)
+    server = app_server
+    sampler = RssSampler(server)
+    idle_rss, cpu_before, children_before = status(server, "VmRSS"), cpu_seconds(server), os.times()
+    sampler.start()
+    try:
+        wall = asyncio.run(run_load(server.url, tours))
+    finally:
+        sampler.stopped.set()
+        sampler.join()
+    peak_rss = max([*sampler.samples, status(server, "VmHWM")])
+    server_cpu = cpu_seconds(server) - cpu_before
+    # Chromium and its driver are reaped once asyncio.run returns: their CPU shows as our children's.
+    after = os.times()
+    browser_cpu = (after.children_user + after.children_system
+                   - children_before.children_user - children_before.children_system)
     server_problems = log_problems(server)
 
     pages = registered_pages()
