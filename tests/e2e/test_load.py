@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.conftest import CHROMIUM_ARGS, READY, SHOTS, RunningApp, chromium_path, running_app
 
@@ -151,10 +152,16 @@ async def visit(page: object, base: str, name: str, first: bool, tour: Tour) -> 
     started = time.perf_counter()
     url = f"{base}/{name}?council={tour.council}"
     link = page.locator(f"[data-testid='stSidebarNav'] a[href$='/{'' if name == HOME else name}']")  # type: ignore[attr-defined]
-    if first or not await link.is_visible():  # a page may hide the sidebar (Present does, for projection)
+    clicked = False
+    if not first and await link.is_visible():
+        try:
+            await link.click(timeout=10_000)
+            clicked = True
+        except PlaywrightTimeout:  # the page hid its sidebar after we looked (Present does, for projection)
+            pass
+    if not clicked:
         await page.goto(url, wait_until="commit", timeout=PAGE_TIMEOUT_MS)  # type: ignore[attr-defined]
     else:
-        await link.click()
         await page.wait_for_function("p => location.pathname.replace(/\\/$/, '').endsWith(p)",  # type: ignore[attr-defined]
                                      arg="" if name == HOME else "/" + name, timeout=PAGE_TIMEOUT_MS)
     await page.wait_for_selector(READY, state="attached", timeout=PAGE_TIMEOUT_MS)  # type: ignore[attr-defined]
