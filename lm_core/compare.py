@@ -44,15 +44,16 @@ import math
 import re
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.base import clone
 from sklearn.linear_model import RidgeCV
 from sklearn.metrics import r2_score
-from sklearn.model_selection import KFold, cross_val_predict
+from sklearn.model_selection import KFold
 
 from lm_core.geography import ENGLAND_CODE
 
@@ -326,6 +327,9 @@ class _Columns:
     def __contains__(self, name: str) -> bool:
         return name in self.names
 
+    def __len__(self) -> int:
+        return len(self.frame)
+
     def text(self, name: str) -> np.ndarray:
         if self.grid is None or self.names.count(name) != 1:
             return _as_text(self.frame[name])
@@ -337,6 +341,39 @@ class _Columns:
             return col.astype(np.float64)
         return _as_float(self.frame[name])
 
+    def statuses(self) -> np.ndarray:
+        """status.fillna("").astype(str) as an object array (as is when every status is already a string)."""
+        raw = self.text("status")
+        if all(type(s) is str for s in raw):
+            return raw
+        return _as_text(self.frame["status"].fillna("").astype(str))
+
+
+class _IndexedColumns:
+    """Some rows of an indexed frame (see _row_index), read from its cached column arrays: the same
+    answers as _Columns(values.take(positions)) without building that DataFrame."""
+
+    def __init__(self, values: pd.DataFrame, ix: _RowIndex, positions: np.ndarray) -> None:
+        self.values, self.ix, self.positions = values, ix, positions
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.ix.names
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def text(self, name: str) -> np.ndarray:
+        return self.ix.column(self.values, name, _as_text)[self.positions]
+
+    def floats(self, name: str) -> np.ndarray:
+        return self.ix.column(self.values, name, _as_float)[self.positions]
+
+    def statuses(self) -> np.ndarray:
+        raw = self.text("status")
+        if all(type(s) is str for s in raw):
+            return raw
+        return np.array(["" if pd.isna(s) else str(s) for s in raw], dtype=object)
+
 
 def _equals(arr: np.ndarray, x: Any) -> np.ndarray:
     """arr == x elementwise, as pandas compares an object column: a missing value equals nothing."""
@@ -344,14 +381,6 @@ def _equals(arr: np.ndarray, x: Any) -> np.ndarray:
         return np.asarray(arr == x, dtype=bool)
     except TypeError:  # pd.NA will not be a bool
         return np.fromiter((y is not pd.NA and bool(y == x) for y in arr), dtype=bool, count=len(arr))
-
-
-def _statuses(cols: _Columns) -> np.ndarray:
-    """status.fillna("").astype(str) as an object array (as is when every status is already a string)."""
-    raw = cols.text("status")
-    if all(type(s) is str for s in raw):
-        return raw
-    return _as_text(cols.frame["status"].fillna("").astype(str))
 
 
 def _usable_mask(status: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -430,6 +459,15 @@ class _RowIndex:
     start: np.ndarray
     usable: np.ndarray
     positions: dict[Any, np.ndarray]
+    names: tuple[str, ...] = ()
+    columns: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)  # (column, kind) -> array
+
+    def column(self, values: pd.DataFrame, name: str, convert: Callable[[pd.Series], np.ndarray]) -> np.ndarray:
+        """A whole column as an array, converted on first use and kept with the index."""
+        key = (name, convert.__name__)
+        if key not in self.columns:
+            self.columns[key] = convert(values[name])
+        return self.columns[key]
 
 
 # Frames the app keeps (one per indicator, cached for the process) are indexed once; the entry goes
@@ -448,6 +486,7 @@ def _row_index(values: pd.DataFrame) -> _RowIndex:
         start=_as_text(values["period_start"]),
         usable=_usable_mask(_as_text(values["status"]), _as_float(values["value"])),
         positions={k: np.asarray(v) for k, v in pd.Series(area).groupby(area, sort=False).indices.items()},
+        names=tuple(str(c) for c in values.columns),
     )
     _ROW_INDEXES[key] = (weakref.ref(values, _forget(key)), index)
     return index
@@ -459,10 +498,9 @@ def _forget(key: int) -> Callable[[weakref.ref[pd.DataFrame]], None]:
     return drop
 
 
-def latest_rows(values: pd.DataFrame, indicator_id: str, area_codes: Iterable[str]) -> pd.DataFrame:
-    """Rows of the latest period in which any of these councils has a figure, plus England's row."""
+def _latest_positions(ix: _RowIndex, indicator_id: str, area_codes: Iterable[str]) -> np.ndarray | None:
+    """Row positions of latest_rows' answer, in the frame's order; None when no council has a figure."""
     codes = set(area_codes)
-    ix = _row_index(values)
     found = [ix.positions[c] for c in codes | {ENGLAND_CODE} if c in ix.positions]
     near = np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.intp)  # in the frame's order
     near = near[_equals(ix.indicator[near], indicator_id)]
@@ -471,12 +509,30 @@ def latest_rows(values: pd.DataFrame, indicator_id: str, area_codes: Iterable[st
         in_codes = ~_equals(ix.area[near], ENGLAND_CODE)
     have = in_codes & ix.usable[near]
     if not have.any():
-        return values.iloc[0:0]
+        return None
     starts = ix.start[near]
     start = _latest_start(starts[have])
-    out = values.take(near[_equals(starts, start)] if start is not None else near[:0])
+    return near[_equals(starts, start)] if start is not None else near[:0]
+
+
+def latest_rows(values: pd.DataFrame, indicator_id: str, area_codes: Iterable[str]) -> pd.DataFrame:
+    """Rows of the latest period in which any of these councils has a figure, plus England's row."""
+    at = _latest_positions(_row_index(values), indicator_id, area_codes)
+    if at is None:
+        return values.iloc[0:0]
+    out = values.take(at)
     out.index = pd.RangeIndex(len(out))  # reset_index(drop=True) on a frame of our own
     return out
+
+
+def compare_latest(code: str, peer_codes: Sequence[str], values: pd.DataFrame, indicator_id: str,
+                   indicator: pd.Series | Mapping[str, Any]) -> Comparison:
+    """compare_indicator on latest_rows(values, indicator_id, [code, *peers]), without building those rows
+    as a DataFrame: a council switch makes ~70 of these, and the small frames cost more than the sums."""
+    ix = _row_index(values)
+    at = _latest_positions(ix, indicator_id, (code, *peer_codes))
+    return _compare(code, peer_codes, _IndexedColumns(values, ix, at if at is not None else np.zeros(0, np.intp)),
+                    indicator)
 
 
 def _significance(own: float, interval: tuple[float | None, float | None], parts: tuple[float | None, float | None],
@@ -530,11 +586,15 @@ def _significance(own: float, interval: tuple[float | None, float | None], parts
 def compare_indicator(code: str, peer_codes: Sequence[str], rows: pd.DataFrame,
                       indicator: pd.Series | Mapping[str, Any]) -> Comparison:
     """Compare one council with its peers on one indicator's latest-period rows (see latest_rows)."""
+    return _compare(code, peer_codes, _Columns(rows), indicator)
+
+
+def _compare(code: str, peer_codes: Sequence[str], cols: _Columns | _IndexedColumns,
+             indicator: pd.Series | Mapping[str, Any]) -> Comparison:
     meta = _meta(indicator)
     polarity, unit = str(meta.get("polarity", "none")), str(meta.get("unit", ""))
-    cols = _Columns(rows)
     starts = cols.text("period_start")
-    at = np.arange(len(rows))  # positions of the rows in use
+    at = np.arange(len(cols))  # positions of the rows in use
     present = starts[~pd.isna(starts)]
     if present.size and bool((present != present[0]).any()):  # defensive: only ever one period
         at = np.flatnonzero(_equals(starts, present.max()))
@@ -542,7 +602,7 @@ def compare_indicator(code: str, peer_codes: Sequence[str], rows: pd.DataFrame,
     def column(name: str) -> np.ndarray:
         return cols.floats(name)[at]
 
-    area, status, value = cols.text("area_code")[at], _statuses(cols)[at], column("value")
+    area, status, value = cols.text("area_code")[at], cols.statuses()[at], column("value")
     usable = _usable_mask(status, value)
     peer_set = [p for p in dict.fromkeys(peer_codes) if p != code]
     wanted, seen, peer_at = set(peer_set), set(), []
@@ -661,23 +721,38 @@ def service_area_sentence(council_name: str, comparisons: Sequence[Comparison], 
 
 
 def trend(values: pd.DataFrame, indicator_id: str, code: str, peer_codes: Sequence[str]) -> pd.DataFrame:
-    """Council, peer median (≥ 3 peers with a figure), England and peer count for every period."""
-    rows = values[values["indicator_id"] == indicator_id]
-    rows = rows.assign(status=rows["status"].fillna("").astype(str))
+    """Council, peer median (≥ 3 peers with a figure), England and peer count for every period.
+
+    Read through the frame's row index: only the council's, its peers' and England's rows are looked at
+    (every period any council published still gets its row).
+    """
+    ix = _row_index(values)
     peer_set = [p for p in dict.fromkeys(peer_codes) if p != code]
+    period, status = ix.column(values, "period", _as_text), ix.column(values, "status", _as_text)
+    value = ix.column(values, "value", _as_float)
+    keyed = _equals(ix.indicator, indicator_id) & ~pd.isna(ix.start) & ~pd.isna(period)  # groupby drops NaN keys
+    buckets: dict[tuple[Any, Any], list[int]] = {key: [] for key in zip(ix.start[keyed], period[keyed], strict=True)}
+    wanted = {code, ENGLAND_CODE, *peer_set}
+    found = [ix.positions[c] for c in wanted if c in ix.positions]
+    for i in np.sort(np.concatenate(found)) if found else ():  # in the frame's order
+        if keyed[i]:
+            buckets[(ix.start[i], period[i])].append(int(i))
+    peers_wanted = set(peer_set)
     out: list[dict[str, Any]] = []
-    for (start, period), grp in rows.groupby(["period_start", "period"], sort=True):
-        mine = grp[grp["area_code"] == code]
-        usable_mine = _usable(mine)
-        band = typical_range(_usable(grp[grp["area_code"].isin(peer_set)])["value"])
-        n_peers = len(_usable(grp[grp["area_code"].isin(peer_set)]).drop_duplicates("area_code"))
-        eng = _usable(grp[grp["area_code"] == ENGLAND_CODE])
-        out.append({"period": period, "period_start": start,
-                    "council": float(usable_mine["value"].iloc[0]) if len(usable_mine) else np.nan,
+    for start, name in sorted(buckets):
+        at = buckets[(start, name)]
+        mine = [i for i in at if ix.area[i] == code]
+        usable_mine = [i for i in mine if ix.usable[i]]
+        peer_rows = [i for i in at if ix.area[i] in peers_wanted and ix.usable[i]]
+        band = typical_range(value[peer_rows])
+        eng = [i for i in at if ix.area[i] == ENGLAND_CODE and ix.usable[i]]
+        first_status = status[mine[0]] if mine else "x"
+        out.append({"period": name, "period_start": start,
+                    "council": float(value[usable_mine[0]]) if usable_mine else np.nan,
                     "peer_median": band.median if band else np.nan,
-                    "england": float(eng["value"].iloc[0]) if len(eng) else np.nan,
-                    "n_peers": n_peers,
-                    "council_status": str(mine["status"].iloc[0]) if len(mine) else "x"})
+                    "england": float(value[eng[0]]) if eng else np.nan,
+                    "n_peers": len({ix.area[i] for i in peer_rows}),
+                    "council_status": "" if pd.isna(first_status) else str(first_status)})
     cols = ["period", "period_start", "council", "peer_median", "england", "n_peers", "council_status"]
     return pd.DataFrame(out, columns=cols).sort_values("period_start", kind="stable").reset_index(drop=True)
 
@@ -698,7 +773,10 @@ def expectation(code: str, rows: pd.DataFrame, z: pd.DataFrame, min_r2: float = 
                                   f"what context predicts (at least {MIN_COUNCILS_FOR_MODEL} needed).")
     model = RidgeCV(alphas=np.logspace(-3, 3, 13))
     folds = KFold(n_splits=CV_FOLDS, shuffle=True, random_state=random_state)
-    oof = cross_val_predict(model, x, y.to_numpy(), cv=folds)
+    target = y.to_numpy()
+    oof = np.empty_like(target)
+    for train, test in folds.split(x):  # cross_val_predict's numbers without its joblib and checks (~10 ms)
+        oof[test] = clone(model).fit(x[train], target[train]).predict(x[test])
     r2 = float(r2_score(y.to_numpy(), oof))
     if r2 < min_r2:
         return Expectation(shown=False, r2=r2, n_councils=n,
@@ -740,14 +818,16 @@ def format_value(value: float, unit: str, decimals: int = 1) -> str:
     return f"{num} {unit}".strip()
 
 
-def _improvement(points: pd.DataFrame, window: list[str]) -> tuple[float, pd.Series, pd.Series] | None:
-    """Theil–Sen change across the window (slope × steps spanned), with the first and last points."""
-    pts = points[points["period_start"].isin(window)].sort_values("period_start")
-    if len(pts) < MIN_TREND_POINTS:
+def _improvement(starts: list[Any], values: list[float], window: list[Any]) -> tuple[float, int, int] | None:
+    """Theil–Sen change across the window (slope × steps spanned), with the positions (in the given
+    lists) of the first and last points used."""
+    step = {p: i for i, p in enumerate(window)}
+    used = sorted((i for i, s in enumerate(starts) if s in step), key=lambda i: starts[i])  # stable, like pandas
+    if len(used) < MIN_TREND_POINTS:
         return None
-    pos = pts["period_start"].map({p: i for i, p in enumerate(window)}).to_numpy(float)
-    slope = float(stats.theilslopes(pts["value"].to_numpy(float), pos).slope)
-    return slope * (pos[-1] - pos[0]), pts.iloc[0], pts.iloc[-1]
+    pos = np.array([step[starts[i]] for i in used], dtype=float)
+    slope = float(stats.theilslopes(np.array([values[i] for i in used], dtype=float), pos).slope)
+    return slope * (pos[-1] - pos[0]), used[0], used[-1]
 
 
 def peers_to_talk_to(code: str, peer_codes: Sequence[str], values: pd.DataFrame,
@@ -766,34 +846,48 @@ def peers_to_talk_to(code: str, peer_codes: Sequence[str], values: pd.DataFrame,
     ind_id, polarity = str(meta.get("id", "")), str(meta.get("polarity", "none"))
     unit, decimals = str(meta.get("unit", "")), int(meta.get("decimals", 1))
     peer_set = [p for p in dict.fromkeys(peer_codes) if p != code]
-    rows = values[(values["indicator_id"] == ind_id) & values["area_code"].isin(peer_set)]
-    rows = _usable(rows.assign(status=rows["status"].fillna("").astype(str)))
-    reasons: dict[str, list[str]] = {}
-    latest = latest_rows(rows, ind_id, peer_set)
-    latest = latest[latest["area_code"] != ENGLAND_CODE]
-    band = typical_range(latest["value"])
+    ix = _row_index(values)  # the peers' usable rows of this indicator, in the frame's order
+    found = [ix.positions[c] for c in peer_set if c in ix.positions]
+    at = np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.intp)
+    at = at[_equals(ix.indicator[at], ind_id) & ix.usable[at]]
+    if not at.size:
+        return []
+    period, status = ix.column(values, "period", _as_text), ix.column(values, "status", _as_text)
+    value = ix.column(values, "value", _as_float)
+    newest = _latest_start(ix.start[at])
+    latest = at[_equals(ix.start[at], newest)] if newest is not None else at[:0]
+    latest = latest[~_equals(ix.area[latest], ENGLAND_CODE)]
+    band = typical_range(value[latest])
     if band is None:
         return []
     sign = {"higher_better": 1.0, "lower_better": -1.0}.get(polarity)
+    reasons: dict[str, list[str]] = {}
 
     def fmt(v: Any) -> str:
         return format_value(float(v), unit, decimals)
 
     if sign is not None:
-        for r in latest[latest["status"] != "u"].to_dict("records"):
-            d = mad_distance(float(r["value"]), band)
+        for i in latest:
+            if status[i] == "u":
+                continue
+            d = mad_distance(float(value[i]), band)
             if d is not None and sign * d >= NOTABLY_BETTER and strength_words(d) != "extreme":
-                reasons.setdefault(str(r["area_code"]), []).append(
-                    f"{strength_words(d)} better than similar councils: {fmt(r['value'])} against a peer "
-                    f"median of {fmt(band.median)} in {r['period']}")
-    window = sorted(rows["period_start"].unique())[-TREND_WINDOW:]
+                reasons.setdefault(str(ix.area[i]), []).append(
+                    f"{strength_words(d)} better than similar councils: {fmt(value[i])} against a peer "
+                    f"median of {fmt(band.median)} in {period[i]}")
+    window = sorted(pd.unique(ix.start[at]))[-TREND_WINDOW:]
+    by_area: dict[Any, list[int]] = {}
+    for i in at:
+        if not pd.isna(ix.area[i]):  # groupby drops a missing key
+            by_area.setdefault(ix.area[i], []).append(int(i))
     changes: list[tuple[float, str, str]] = []
-    for area, pts in rows.groupby("area_code"):
-        got = _improvement(pts, window)
+    for area in sorted(by_area):
+        rows = by_area[area]
+        got = _improvement([ix.start[i] for i in rows], [float(value[i]) for i in rows], window)
         if got is None:
             continue
-        change, first, last = got
-        raw = float(last["value"]) - float(first["value"])
+        change, first, last = got[0], rows[got[1]], rows[got[2]]
+        raw = float(value[last]) - float(value[first])
         if sign is not None:
             gain, same_way = sign * change, sign * raw > 0
             verb = "improved"
@@ -801,8 +895,7 @@ def peers_to_talk_to(code: str, peer_codes: Sequence[str], values: pd.DataFrame,
             gain, same_way = abs(change), change * raw > 0
             verb = "rose" if change > 0 else "fell"
         if same_way and gain >= 0.5 * band.spread and gain > 0:
-            text = (f"{verb} from {fmt(first['value'])} in {first['period']} "
-                    f"to {fmt(last['value'])} in {last['period']}")
+            text = f"{verb} from {fmt(value[first])} in {period[first]} to {fmt(value[last])} in {period[last]}"
             if sign is None:
                 text = f"changed most among similar councils: {text}"
             changes.append((gain, str(area), text))

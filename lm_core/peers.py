@@ -133,7 +133,8 @@ def nearest(z: pd.DataFrame, weights: dict[str, float], code: str, k: int) -> pd
         raise PeerInputError(f"{code} is not a council of this tier")
     d = _row_distances(z, weights, code)
     sim = similarity(d)
-    order = [i for i in np.argsort(d, kind="stable") if z.index[i] != code][:k]
+    by_distance = np.argsort(d, kind="stable")
+    order = by_distance[by_distance != z.index.get_loc(code)][:k]
     return pd.DataFrame({"area_code": z.index[order], "distance": d[order], "similarity": sim[order]})
 
 

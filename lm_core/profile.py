@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
 
 from lm_core import compare, peers
 from lm_core.compare import Comparison
@@ -86,7 +87,7 @@ def nearest_codes(ctx: TierContext, weights: dict[str, float], code: str, k: int
     z = ctx.z
     if same_kind:
         kind = council_kind(code)
-        z = z[[council_kind(c) == kind for c in z.index]]
+        z = z[[council_kind(c) == kind for c in z.index.tolist()]]
         k = min(k, len(z) - 1)
     if k < 1:
         return ()
@@ -101,6 +102,13 @@ def _nearest_small(z: pd.DataFrame, weights: dict[str, float], code: str, k: int
     d = (((z - z.loc[code]) ** 2) * w).sum(axis=1) ** 0.5
     d = d.drop(code).sort_values(kind="stable")
     return pd.DataFrame({"area_code": d.index[:k]})
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """frame.to_dict("records") read column by column (row-wise access to Arrow strings is slow)."""
+    names = [str(c) for c in frame.columns]
+    columns = [frame[c].tolist() for c in frame.columns]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def build_profile(code: str, authorities: pd.DataFrame, catalogue: pd.DataFrame,
@@ -126,7 +134,7 @@ def build_profile(code: str, authorities: pd.DataFrame, catalogue: pd.DataFrame,
     outcomes = catalogue[catalogue["role"] == "outcome"]
     if indicator_ids is not None:
         outcomes = outcomes[outcomes["id"].isin(indicator_ids)]
-    for ind in (dict[str, object]({str(k): v for k, v in r.items()}) for r in outcomes.to_dict("records")):
+    for ind in _records(outcomes):
         tier_pub = str(ind["tier"])
         if tier_pub == "upper" and not bool(me["is_upper"]):
             if not county:
@@ -143,10 +151,7 @@ def build_profile(code: str, authorities: pd.DataFrame, catalogue: pd.DataFrame,
         frame = by_indicator.get(str(ind["id"]))
         if frame is None:
             continue
-        latest = compare.latest_rows(frame, str(ind["id"]), (subject, *peer_codes))
-        if latest.empty:
-            latest = frame.iloc[0:0]
-        comparison = compare.compare_indicator(subject, peer_codes, latest, ind)
+        comparison = compare.compare_latest(subject, peer_codes, frame, str(ind["id"]), ind)
         note = f"Compared with {KIND_WORDS[council_kind(subject)]} only." if same_kind else ""
         rows.append(ProfileRow(indicator_id=str(ind["id"]), service_area=str(ind["service_area"]), tier=tier,
                                subject_code=subject, subject_name=names.get(subject, subject),
@@ -169,17 +174,28 @@ def typical_range_text(c: Comparison, unit: str, fmt: Callable[[float | None], s
     return f"{fmt(low)} to {fmt(c.band_high)}"
 
 
-def summary_table(rows: Sequence[ProfileRow], catalogue: pd.DataFrame) -> pd.DataFrame:
-    """The rows as a table for display and CSV: figures, peer context, label and method; no ranks."""
-    wanted = {r.indicator_id for r in rows}
-    # plain dicts: three DataFrame.at look-ups per row cost more than the formatting
-    meta = {str(m["id"]): m for m in catalogue.loc[catalogue["id"].isin(wanted), ["id", "unit", "decimals", "title"]]
-            .to_dict("records")}
-    out = []
+SUMMARY_COLUMNS = ("indicator_id", "service_area", "measure", "whose_figure", "area_code", "period", "value",
+                   "similar_councils_median", "typical_range", "compared_with_similar_councils", "how_we_know",
+                   "peers_with_data", "england", "note")
+
+
+def catalogue_facts(catalogue: pd.DataFrame) -> dict[str, dict[str, object]]:
+    """id → unit, decimals, title as plain Python values: indexing a small Arrow-string frame row by row
+    costs more than formatting the whole table."""
+    cols = ("id", "unit", "decimals", "title")
+    lists = [catalogue[c].tolist() for c in cols]
+    return {str(row[0]): dict(zip(cols, row, strict=True)) for row in zip(*lists, strict=True)}
+
+
+def summary_records(rows: Sequence[ProfileRow], catalogue: pd.DataFrame | Mapping[str, Mapping[str, object]]
+                    ) -> list[dict[str, object]]:
+    """One plain dict per row (the columns of SUMMARY_COLUMNS); see summary_table."""
+    meta = catalogue_facts(catalogue) if isinstance(catalogue, pd.DataFrame) else catalogue
+    out: list[dict[str, object]] = []
     for r in rows:
         c = r.comparison
-        unit = str(meta[r.indicator_id]["unit"])
-        decimals = int(str(meta[r.indicator_id]["decimals"]))
+        facts = meta[r.indicator_id]
+        unit, decimals = str(facts["unit"]), int(str(facts["decimals"]))
 
         def fmt(v: float | None, unit: str = unit, decimals: int = decimals) -> str:
             return "" if v is None else compare.format_value(v, unit, decimals)
@@ -189,7 +205,8 @@ def summary_table(rows: Sequence[ProfileRow], catalogue: pd.DataFrame) -> pd.Dat
             value_text += " (low reliability)"
         out.append({
             "indicator_id": r.indicator_id,
-            "measure": str(meta[r.indicator_id]["title"]),
+            "service_area": r.service_area,
+            "measure": str(facts["title"]),
             "whose_figure": r.subject_name,
             "area_code": r.subject_code,
             "period": c.period,
@@ -202,7 +219,28 @@ def summary_table(rows: Sequence[ProfileRow], catalogue: pd.DataFrame) -> pd.Dat
             "england": fmt(c.england),
             "note": " ".join(x for x in (r.run_by, r.peers_note, c.note) if x),
         })
-    return pd.DataFrame(out)
+    return out
+
+
+def summary_table(rows: Sequence[ProfileRow], catalogue: pd.DataFrame | Mapping[str, Mapping[str, object]]
+                  ) -> pd.DataFrame:
+    """The rows as a table for display and CSV: figures, peer context, label and method; no ranks."""
+    return pd.DataFrame(summary_records(rows, catalogue), columns=list(SUMMARY_COLUMNS))
+
+
+def summary_by_service_area(profile: Profile, catalogue: pd.DataFrame
+                            ) -> list[tuple[str, list[ProfileRow], pa.Table]]:
+    """The profile's summary cut by service area (Oflog's families first), formatted in one pass.
+
+    Arrow tables, not DataFrames: the overview draws one small table per service area, and building and
+    serialising a dozen small pandas frames cost more than the rest of a council switch.
+    """
+    meta = catalogue_facts(catalogue)
+    out = []
+    for area, rows in profile.by_service_area():
+        records = summary_records(rows, meta)
+        out.append((area, rows, pa.table({c: [r[c] for r in records] for c in SUMMARY_COLUMNS})))
+    return out
 
 
 def _num(v: float | None) -> float | None:

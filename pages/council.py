@@ -5,7 +5,7 @@ import streamlit as st
 from lm_core import compare
 from lm_core.charts import expectation_chart, strip_chart, trend_chart
 from lm_core.export import safe_csv_bytes
-from lm_core.profile import summary_table
+from lm_core.profile import summary_by_service_area, summary_table
 from pages.common import (
     authorities,
     catalogue,
@@ -53,15 +53,17 @@ peer_list = ", ".join(sorted(names[c] for c in profile.peer_codes.get(own_tier, 
 st.markdown(f"Compared with **{k} similar councils** ({lens} lens): {peer_list}.")
 st.page_link("pages/peers.py", label="Why these councils? See the peer group", icon=":material/groups:",
              query_params={"council": code, "lens": lens, "k": str(k)})
-st.download_button("Download this profile (CSV)", safe_csv_bytes(summary_table(profile.rows, indicators)),
-                   file_name=f"profile-{code}-{lens}-{k}.csv", mime="text/csv")
+# The CSVs are made when asked for (a callable), not on every rerun; clicking does not rerun the page.
+st.download_button("Download this profile (CSV)",
+                   lambda rows=profile.rows: safe_csv_bytes(summary_table(rows, indicators)),
+                   file_name=f"profile-{code}-{lens}-{k}.csv", mime="text/csv", on_click="ignore")
 
 overview_tab, detail_tab = st.tabs(VIEWS, key="view", bind="query-params",
                                    default=VIEWS[1] if "indicator" in st.query_params else VIEWS[0])
 
 with overview_tab:
     if overview_tab.open:  # only the chosen tab runs: a council switch no longer pays for both
-        for area, rows in profile.by_service_area():
+        for area, rows, part in summary_by_service_area(profile, indicators):
             st.subheader(area)
             st.markdown(compare.service_area_sentence(names[code], [r.comparison for r in rows], area.lower()))
             counties = sorted({r.subject_name for r in rows if r.run_by})
@@ -74,8 +76,7 @@ with overview_tab:
             if counties:  # say whose figure each one is
                 columns = {"measure": "Measure", "whose_figure": "Whose figure",
                            **{key: v for key, v in COLUMNS.items() if key != "measure"}}
-            part = summary_table(rows, indicators)
-            st.dataframe(part[list(columns)], hide_index=True, width="stretch", column_config=columns)
+            st.dataframe(part.select(list(columns)), hide_index=True, width="stretch", column_config=columns)
 
 with detail_tab:
     if detail_tab.open:  # only the chosen tab runs: a council switch no longer pays for both
@@ -132,7 +133,8 @@ with detail_tab:
                        f"Caveats: {meta['caveats'] or 'none recorded'}")
             detail = points.assign(period=c.period)[["area_code", "area_name", "group", "period", "value"]]
             st.download_button("Download this measure for every council in the tier (CSV)",
-                               safe_csv_bytes(detail.sort_values("area_code")),
-                               file_name=f"{row.indicator_id}-{row.subject_code}.csv", mime="text/csv")
+                               lambda d=detail: safe_csv_bytes(d.sort_values("area_code")),
+                               file_name=f"{row.indicator_id}-{row.subject_code}.csv", mime="text/csv",
+                               on_click="ignore")
 
 footer(["Indicators: see About the data for each publisher, licence and attribution (OGL v3.0; CC BY 4.0)"])

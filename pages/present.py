@@ -196,7 +196,7 @@ with setup:
                            mime="application/pdf", icon=":material/picture_as_pdf:", disabled=not total,
                            on_click="ignore")
     with c3:
-        st.download_button("Figures on these slides (CSV)", safe_csv_bytes(slides_table(pack, indicators)),
+        st.download_button("Figures on these slides (CSV)", lambda: safe_csv_bytes(slides_table(pack, indicators)),
                            file_name=f"{stem}.csv", mime="text/csv", icon=":material/download:", on_click="ignore")
     st.page_link("pages/council.py", label="Open the full council profile", icon=":material/monitoring:",
                  query_params={"council": code, "lens": lens, "k": str(k)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -71,7 +72,7 @@ def test_peer_page_lens_changes_the_list(server: str, browser: object) -> None:
 
 
 def test_council_profile_real_council(server: str, browser: object) -> None:
-    page = browser.new_page(viewport={"width": 1400, "height": 2000})  # type: ignore[attr-defined]
+    page = browser.new_page(viewport={"width": 1400, "height": 2000}, accept_downloads=True)  # type: ignore[attr-defined]
     page.goto(f"{server}/council?council=E10000016")  # Kent County Council
     settle(page)
     page.get_by_text("Kent County Council").first.wait_for(timeout=90_000)
@@ -79,6 +80,12 @@ def test_council_profile_real_council(server: str, browser: object) -> None:
     assert page.get_by_role("heading", name="Adult social care").is_visible()
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "profile-kent.png"))
+    with page.expect_download() as download:  # the CSV is made when asked for, not on every rerun
+        page.get_by_role("button", name="Download this profile (CSV)").click()
+    assert download.value.suggested_filename == "profile-E10000016-overall-15.csv"
+    csv_text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert csv_text.startswith("indicator_id,service_area,measure,")
+    assert "Adult social care" in csv_text and "Kent" in csv_text
     page.get_by_role("tab", name="One measure in depth").click()
     settle(page)
     page.get_by_text("Similar councils to talk to").wait_for(timeout=60_000)

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from scipy.stats import theilslopes as stats_theilslopes
 
 from lm_core import compare
 from lm_core.compare import (
@@ -805,6 +806,152 @@ def test_latest_rows_matches_pandas_implementation(seed: int) -> None:
         _assert_same_frame(latest_rows(values, ind, codes), old_latest_rows(values, ind, codes))
 
 
+def old_compare_latest(code: str, peer_codes: Sequence[str], values: pd.DataFrame, indicator_id: str,
+                       indicator: pd.Series | Mapping[str, Any]) -> compare.Comparison:
+    """What build_profile did before compare_latest: the latest rows as a frame, then compare them."""
+    latest = old_latest_rows(values, indicator_id, (code, *peer_codes))
+    return old_compare_indicator(code, peer_codes, latest if not latest.empty else values.iloc[0:0], indicator)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compare_latest_matches_latest_rows_then_compare(seed: int) -> None:
+    """The DataFrame-free path a council switch takes gives what the two documented steps give."""
+    rng = np.random.default_rng(300 + seed)
+    for _ in range(40):
+        values, unit = _random_values(rng)
+        if rng.random() < 0.3:
+            values = pd.concat([values, _random_values(rng, "other")[0]], ignore_index=True)
+        if rng.random() < 0.3:
+            values = values.sample(frac=1.0, random_state=int(rng.integers(1000)))  # shuffled, odd index
+        codes = _random_peers(rng)
+        code = str(rng.choice([COUNCIL] * 8 + ["E07000099", PEERS[0]]))
+        ind = str(rng.choice(["synthetic", "synthetic", "other", "missing"]))
+        meta = {"id": ind, "title": "Synthetic measure", "decimals": 1, "unit": unit,
+                "polarity": str(rng.choice(["higher_better", "lower_better", "none"]))}
+        steps = _outcome(partial(compare_indicator, code, codes, latest_rows(values, ind, [code, *codes]), meta))
+        for _ in range(2):  # the second call reads the index and columns cached by the first
+            assert _outcome(partial(compare.compare_latest, code, codes, values, ind, meta)) == steps
+        assert _outcome(partial(old_compare_latest, code, codes, values, ind, meta)) == steps
+
+
+def old_trend(values: pd.DataFrame, indicator_id: str, code: str, peer_codes: Sequence[str]) -> pd.DataFrame:
+    """compare.trend as it was in pandas (a groupby over every council's rows), kept as the oracle."""
+    rows = values[values["indicator_id"] == indicator_id]
+    rows = rows.assign(status=rows["status"].fillna("").astype(str))
+    peer_set = [p for p in dict.fromkeys(peer_codes) if p != code]
+    out: list[dict[str, Any]] = []
+    for (start, period), grp in rows.groupby(["period_start", "period"], sort=True):
+        mine = grp[grp["area_code"] == code]
+        usable_mine = old_usable(mine)
+        peers = old_usable(grp[grp["area_code"].isin(peer_set)])
+        band = typical_range(peers["value"])
+        eng = old_usable(grp[grp["area_code"] == ENGLAND_CODE])
+        out.append({"period": period, "period_start": start,
+                    "council": float(usable_mine["value"].iloc[0]) if len(usable_mine) else np.nan,
+                    "peer_median": band.median if band else np.nan,
+                    "england": float(eng["value"].iloc[0]) if len(eng) else np.nan,
+                    "n_peers": len(peers.drop_duplicates("area_code")),
+                    "council_status": str(mine["status"].iloc[0]) if len(mine) else "x"})
+    cols = ["period", "period_start", "council", "peer_median", "england", "n_peers", "council_status"]
+    return pd.DataFrame(out, columns=cols).sort_values("period_start", kind="stable").reset_index(drop=True)
+
+
+def old_peers_to_talk_to(code: str, peer_codes: Sequence[str], values: pd.DataFrame,
+                         indicator: pd.Series | Mapping[str, Any], names: Mapping[str, str]) -> list[Any]:
+    """compare.peers_to_talk_to as it was in pandas, kept as the oracle."""
+    meta = old_meta(indicator)
+    ind_id, polarity = str(meta.get("id", "")), str(meta.get("polarity", "none"))
+    unit, decimals = str(meta.get("unit", "")), int(meta.get("decimals", 1))
+    peer_set = [p for p in dict.fromkeys(peer_codes) if p != code]
+    rows = values[(values["indicator_id"] == ind_id) & values["area_code"].isin(peer_set)]
+    rows = old_usable(rows.assign(status=rows["status"].fillna("").astype(str)))
+    reasons: dict[str, list[str]] = {}
+    latest = old_latest_rows(rows, ind_id, peer_set)
+    latest = latest[latest["area_code"] != ENGLAND_CODE]
+    band = typical_range(latest["value"])
+    if band is None:
+        return []
+    sign = {"higher_better": 1.0, "lower_better": -1.0}.get(polarity)
+
+    def fmt(v: Any) -> str:
+        return compare.format_value(float(v), unit, decimals)
+
+    if sign is not None:
+        for r in latest[latest["status"] != "u"].to_dict("records"):
+            d = compare.mad_distance(float(r["value"]), band)
+            if d is not None and sign * d >= compare.NOTABLY_BETTER and compare.strength_words(d) != "extreme":
+                reasons.setdefault(str(r["area_code"]), []).append(
+                    f"{compare.strength_words(d)} better than similar councils: {fmt(r['value'])} against a peer "
+                    f"median of {fmt(band.median)} in {r['period']}")
+    window = sorted(rows["period_start"].unique())[-compare.TREND_WINDOW:]
+    changes: list[tuple[float, str, str]] = []
+    for area, pts in rows.groupby("area_code"):
+        pts = pts[pts["period_start"].isin(window)].sort_values("period_start")
+        if len(pts) < compare.MIN_TREND_POINTS:
+            continue
+        pos = pts["period_start"].map({p: i for i, p in enumerate(window)}).to_numpy(float)
+        slope = float(stats_theilslopes(pts["value"].to_numpy(float), pos).slope)
+        change, first, last = slope * (pos[-1] - pos[0]), pts.iloc[0], pts.iloc[-1]
+        raw = float(last["value"]) - float(first["value"])
+        if sign is not None:
+            gain, same_way, verb = sign * change, sign * raw > 0, "improved"
+        else:
+            gain, same_way, verb = abs(change), change * raw > 0, "rose" if change > 0 else "fell"
+        if same_way and gain >= 0.5 * band.spread and gain > 0:
+            text = (f"{verb} from {fmt(first['value'])} in {first['period']} "
+                    f"to {fmt(last['value'])} in {last['period']}")
+            if sign is None:
+                text = f"changed most among similar councils: {text}"
+            changes.append((gain, str(area), text))
+    for _, area, text in sorted(changes, reverse=True)[:compare.MAX_IMPROVERS]:
+        reasons.setdefault(area, []).append(text)
+    out = [compare.PeerToTalkTo(area_code=a, area_name=names.get(a, a), reason="; ".join(r))
+           for a, r in reasons.items()]
+    return sorted(out, key=lambda p: (p.area_name.casefold(), p.area_code))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_trend_and_peers_to_talk_to_match_pandas_implementation(seed: int) -> None:
+    """Both now read the frame's row index (only the council's, peers' and England's rows); same answers."""
+    rng = np.random.default_rng(500 + seed)
+    names = {a: f"Council {a[-3:]}" for a in AREAS}
+    for _ in range(40):
+        values, unit = _random_values(rng)
+        if rng.random() < 0.3:
+            values = pd.concat([values, _random_values(rng, "other")[0]], ignore_index=True)
+        if rng.random() < 0.3:
+            values = values.sample(frac=1.0, random_state=int(rng.integers(1000)))
+        codes = _random_peers(rng)
+        code = str(rng.choice([COUNCIL] * 8 + ["E07000099", PEERS[0]]))
+        ind = str(rng.choice(["synthetic", "synthetic", "other", "missing"]))
+        meta = {"id": ind, "title": "Synthetic measure", "decimals": 1, "unit": unit,
+                "polarity": str(rng.choice(["higher_better", "lower_better", "none"]))}
+        new_trend = _outcome(partial(trend, values, ind, code, codes))
+        assert new_trend == _outcome(partial(old_trend, values, ind, code, codes))
+        new_talk = _outcome(partial(peers_to_talk_to, code, codes, values, meta, names))
+        assert new_talk == _outcome(partial(old_peers_to_talk_to, code, codes, values, meta, names))
+
+
+def test_trend_and_peers_to_talk_to_match_pandas_on_real_data() -> None:
+    from lm_core.build import load_processed
+    from lm_core.profile import split_by_indicator
+
+    t = load_processed()
+    catalogue = t["indicators"].set_index("id", drop=False)
+    names = dict(zip(t["authorities"]["area_code"], t["authorities"]["area_name"], strict=True))
+    councils = sorted(t["authorities"]["area_code"])
+    rng = np.random.default_rng(9)
+    for ind, frame in list(split_by_indicator(t["values"]).items())[::4]:
+        code = str(rng.choice(councils))
+        peer_codes = [str(c) for c in rng.choice(councils, 15, replace=False)]
+        pd.testing.assert_frame_equal(trend(frame, ind, code, peer_codes), old_trend(frame, ind, code, peer_codes),
+                                      check_exact=True)
+        if ind in catalogue.index:
+            meta = catalogue.loc[ind]
+            assert repr(peers_to_talk_to(code, peer_codes, frame, meta, names)) == \
+                repr(old_peers_to_talk_to(code, peer_codes, frame, meta, names))
+
+
 def test_unit_scale_matches_pandas_implementation() -> None:
     rng = np.random.default_rng(7)
     for _ in range(200):
@@ -838,8 +985,7 @@ def test_real_profiles_match_pandas_implementation(monkeypatch: pytest.MonkeyPat
     for code in ("E07000117", "E10000016"):
         new = profile.build_profile(code, t["authorities"], t["indicators"], by_indicator, contexts, config)
         with monkeypatch.context() as m:
-            m.setattr(compare, "latest_rows", old_latest_rows)
-            m.setattr(compare, "compare_indicator", old_compare_indicator)
+            m.setattr(compare, "compare_latest", old_compare_latest)
             old = profile.build_profile(code, t["authorities"], t["indicators"], by_indicator, contexts, config)
         assert len(new.rows) == len(old.rows) > 40
         assert [repr(r) for r in new.rows] == [repr(r) for r in old.rows]
