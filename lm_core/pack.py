@@ -446,8 +446,7 @@ def build_pack(profile: Profile, catalogue: pd.DataFrame, by_indicator: Mapping[
 def slides_table(pack: Pack, catalogue: pd.DataFrame) -> pd.DataFrame:
     """The figures on the slides, one row per measure, for CSV: GSS codes, peer context, sources; no ranks."""
     table = summary_table([s.row for s in pack.slides], catalogue)
-    extra = pd.DataFrame({"service_area": [s.service_area for s in pack.slides],
-                          "source": [s.source for s in pack.slides],
+    extra = pd.DataFrame({"source": [s.source for s in pack.slides],
                           "link": [f"{pack.base_url}/{s.link}" for s in pack.slides]})
     out = pd.concat([table.reset_index(drop=True), extra], axis=1)
     return out.assign(council=pack.code, lens=pack.lens, k=pack.k, stamp=pack.stamp)

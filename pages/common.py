@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from lm_core import peer_groups, queries
 from lm_core.build import read_manifest
+from lm_core.charts import drawing_spec
 from lm_core.families import Families
 from lm_core.peer_groups import TierContext
 from lm_core.peers import DEFAULT_K, K_RANGE, load_config
@@ -211,4 +212,4 @@ def lens_and_k() -> tuple[str, int]:
 
 def show_chart(chart: alt.TopLevelMixin, **kwargs: object) -> object:
     """Draw an altair chart full width; its `description` is the accessible name Streamlit gives it."""
-    return st.altair_chart(chart, width="stretch", **kwargs)  # type: ignore[arg-type]
+    return st.vega_lite_chart(drawing_spec(chart), width="stretch", **kwargs)  # type: ignore[arg-type]

@@ -78,6 +78,7 @@ def test_council_profile_real_council(server: str, browser: object) -> None:
     page.get_by_text("Kent County Council").first.wait_for(timeout=90_000)
     page.get_by_text("Compared with similar councils, Kent").first.wait_for()
     assert page.get_by_role("heading", name="Adult social care").is_visible()
+    page.wait_for_timeout(1500)  # the tables are drawn on canvases a moment after the script ends
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "profile-kent.png"))
     with page.expect_download() as download:  # the CSV is made when asked for, not on every rerun
