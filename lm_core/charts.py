@@ -317,4 +317,20 @@ def drawing_spec(chart: alt.TopLevelMixin) -> Spec:
         del config["view"]
     if "config" in spec and not config:
         del spec["config"]
-    return spec
+    return _inline_datasets(spec)
+
+
+def _inline_datasets(spec: Spec) -> Spec:
+    """Each named dataset written where it is used: Streamlit turns a spec's `datasets` back into Arrow on
+    every draw, which cost more than the small inline tables it started from."""
+    datasets = spec.pop("datasets", None) or {}
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: {"values": datasets[v["name"]]} if k == "data" and isinstance(v, dict) and set(v) == {"name"}
+                    and v["name"] in datasets else walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    return walk(spec) if datasets else spec

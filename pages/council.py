@@ -81,9 +81,10 @@ with overview_tab:
 with detail_tab:
     if detail_tab.open:  # only the chosen tab runs: a council switch no longer pays for both
         options = [r.indicator_id for r in profile.rows]
+        labels = {i: f"{t} ({a})" for i, t, a in
+                  zip(indicators["id"], indicators["title"], indicators["service_area"], strict=True)}
         chosen = synced_select("Measure", options, "indicator", default=options[0] if options else None,
-                               format_func=lambda i: f"{indicators.at[i, 'title']} "
-                                                     f"({indicators.at[i, 'service_area']})")
+                               format_func=labels.__getitem__)
         row = next((r for r in profile.rows if r.indicator_id == chosen), None)
         if row is not None:
             meta = indicators.loc[row.indicator_id]

@@ -7,7 +7,6 @@ tests need neither the store nor a browser.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 from altair.utils import schemapi
 
 from lm_core.charts import (
+    _inline_datasets,
     drawing_spec,
     expectation_chart,
     funnel_chart,
@@ -146,15 +146,10 @@ def test_strip_council_without_a_figure_is_not_drawn_but_said() -> None:
     assert spec["title"]["subtitle"].startswith("Council 001: figure suppressed [c]")
 
 
-def _renamed(spec: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
-    """The spec without its datasets, their names (content hashes) replaced by order of first use; and the
-    datasets' rows in that order."""
-    names = list(spec.get("datasets", {}))
-    text = json.dumps({k: v for k, v in spec.items() if k != "datasets"}, sort_keys=True)
-    names.sort(key=lambda n: text.find(json.dumps(n)))
-    for i, name in enumerate(names):
-        text = text.replace(json.dumps(name), json.dumps(f"dataset-{i}"))
-    return json.loads(text), [spec["datasets"][n] for n in names]
+def _rows(arrow: bytes) -> list[dict[str, Any]]:
+    """Rows of an Arrow IPC stream, without the pandas index Streamlit adds (no chart uses it)."""
+    table = pa.ipc.open_stream(arrow).read_all()
+    return table.drop_columns([c for c in table.column_names if c.startswith("__index_level")]).to_pylist()
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -162,11 +157,10 @@ def test_drawing_spec_is_what_streamlit_would_draw_without_the_schema_check(case
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
     chart = CASES[case]()
-    ours, our_rows = _renamed(drawing_spec(chart))
-    theirs, their_frames = _renamed(_convert_altair_to_vega_lite_spec(chart))
-    assert ours == theirs  # the same spec: only the datasets' names differ
-    their_rows = [pa.ipc.open_stream(arrow).read_all().to_pylist() for arrow in their_frames]  # Arrow IPC bytes
-    assert [len(rows) for rows in our_rows] == [len(rows) for rows in their_rows]  # and the same rows
+    theirs = _convert_altair_to_vega_lite_spec(chart)  # datasets as Arrow IPC bytes, named by content hashes
+    theirs["datasets"] = {name: _rows(arrow) for name, arrow in theirs["datasets"].items()}
+    assert drawing_spec(chart) == _inline_datasets(theirs)  # the same spec and rows, each table written in place
+    assert "datasets" not in drawing_spec(chart)
 
 
 @pytest.mark.parametrize("case", CASES)
