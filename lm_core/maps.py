@@ -413,39 +413,72 @@ def chart_table(table: pd.DataFrame, fill: pd.Series, indicator: Mapping[str, An
                 selected: str | None = None, peer_list: Sequence[str] = (),
                 similarity: pd.Series | None = None) -> pd.DataFrame:
     """The small per-council table joined to the boundaries in the browser: strings ready for the tooltip."""
-    out = pd.DataFrame({"area_code": table["area_code"], "area_name": table["area_name"],
-                        "region": table["region"], "fill": fill})
+    # Plain lists, not per-row pandas access: this runs on every rerun (bench/map.py times it).
+    codes = [str(c) for c in table["area_code"].tolist()]
+    names = [str(n) for n in table["area_name"].tolist()]
+    states = [str(s) for s in table["state"].tolist()]
+    statuses = [str(s) for s in table["status"].tolist()]
+    fills = [str(f) for f in fill.tolist()]
+    out = pd.DataFrame({"area_code": codes, "area_name": names, "region": table["region"].tolist(), "fill": fills})
     out["value_text"] = [_fmt(v, indicator) if s == "value" else STATES[s][0]
-                         for v, s in zip(table["value"], table["state"], strict=True)]
-    out["period"] = table["period"]
-    status_words = [STATES[s][3] if s in STATES else ("low reliability" if st == "u" else "published")
-                    for s, st in zip(table["state"], table["status"], strict=True)]
-    out["status_words"] = status_words
+                         for v, s in zip(table["value"].tolist(), states, strict=True)]
+    out["period"] = table["period"].tolist()
+    out["status_words"] = [STATES[s][3] if s in STATES else ("low reliability" if st == "u" else "published")
+                           for s, st in zip(states, statuses, strict=True)]
     if "label" in table:
-        out["label"] = table["label"]
-        out["peer_median"] = [_fmt(m, indicator) if pd.notna(m) else "" for m in table["peer_median"]]
+        out["label"] = table["label"].tolist()
+        out["peer_median"] = [_fmt(m, indicator) if pd.notna(m) else "" for m in table["peer_median"].tolist()]
     else:
         out["label"] = ""
         out["peer_median"] = ""
-    sim = table["area_code"].map(similarity) if similarity is not None else None
-    out["similarity"] = [f"{s:.0f}%" for s in sim] if sim is not None else ""
+    if similarity is not None:
+        sim = similarity.to_dict()
+        out["similarity"] = [f"{sim[c]:.0f}%" if c in sim and pd.notna(sim[c]) else "" for c in codes]
+    else:
+        out["similarity"] = ""
     peer_set = set(peer_list)
-    out["group"] = ["this council" if c == selected else "peer" if c in peer_set else "other"
-                    for c in out["area_code"]]
+    groups = ["this council" if c == selected else "peer" if c in peer_set else "other" for c in codes]
+    out["group"] = groups
+    # What a screen reader (and the browser tests) hear for each outline.
+    out["outline"] = [f"Selected council: {n}" if g == "this council" else f"Similar council: {n}" if g == "peer"
+                      else "" for n, g in zip(names, groups, strict=True)]
     letters = {label: letter for label, _, letter, _ in STATES.values()}
-    out["letter"] = out["fill"].map(letters).fillna("")
-    out["structural"] = ~table["applies"].astype(bool) if "applies" in table else False
-    return out.reset_index(drop=True)
+    out["letter"] = [letters.get(f, "") for f in fills]
+    out["structural"] = (~table["applies"].astype(bool)).tolist() if "applies" in table else False
+    return out
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """frame.to_dict("records"), several times faster on pandas' Arrow-backed strings."""
+    cols = [str(c) for c in frame.columns]
+    return [dict(zip(cols, row, strict=True)) for row in zip(*(frame[c].tolist() for c in cols), strict=True)]
 
 
 @lru_cache(maxsize=2)
-def _points(tier: str) -> pd.DataFrame:
-    """A point inside each area (shapely's representative point), for the state letters."""
+def _areas(tier: str) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float, float, float]]]:
+    """Per GSS code: a point inside the area (shapely's representative point, for the state letters) and its
+    lon/lat box (west, south, east, north). Plain numbers, not the parsed GeoJSON, so the long-lived
+    process holds few objects (Streamlit runs a full garbage collection after every rerun)."""
     import geopandas as gpd
 
     gdf = gpd.read_file(BOUNDARY_FILES[tier])
     pts = gdf.geometry.representative_point()
-    return pd.DataFrame({"area_code": gdf["area_code"].astype(str), "lon": pts.x.round(4), "lat": pts.y.round(4)})
+    codes = [str(c) for c in gdf["area_code"].tolist()]
+    points = {c: (round(float(x), 4), round(float(y), 4))
+              for c, x, y in zip(codes, pts.x.tolist(), pts.y.tolist(), strict=True)}
+    bounds = {c: (float(w), float(s), float(e), float(n))
+              for c, (w, s, e, n) in zip(codes, gdf.geometry.bounds.itertuples(index=False), strict=True)}
+    return points, bounds
+
+
+def view_box(tier: str, codes: Sequence[str]) -> dict[str, float]:
+    """The lon/lat box around these areas (all of the tier if none is known): what the projection is fitted to."""
+    bounds = _areas(tier)[1]
+    boxes = np.array([bounds[c] for c in codes if c in bounds] or list(bounds.values()))
+    west, south = boxes[:, 0].min(), boxes[:, 1].min()
+    east, north = boxes[:, 2].max(), boxes[:, 3].max()
+    return {"west": round(float(west), 4), "south": round(float(south), 4), "east": round(float(east), 4),
+            "north": round(float(north), 4)}
 
 
 def glyphs(data: pd.DataFrame, tier: str, regions: Sequence[str] | None = None) -> pd.DataFrame:
@@ -455,36 +488,73 @@ def glyphs(data: pd.DataFrame, tier: str, regions: Sequence[str] | None = None) 
     service leaves most of the shire districts grey, and 164 letters read as noise); the legend,
     the tooltip and the page say why. Zoomed to a region they are lettered like the rest.
     """
-    rows = data.assign(kind="state")
-    keep = rows["letter"].ne("") & (~rows["structural"].astype(bool) | bool(regions))
-    named = rows["group"] == "this council"
-    rows.loc[named, "letter"] = rows.loc[named, "area_name"]
-    rows.loc[named, "kind"] = "name"
-    rows = rows[keep | named]
-    if regions:
-        rows = rows[rows["region"].isin(list(regions))]
-    return rows[["area_code", "letter", "kind"]].merge(_points(tier), on="area_code", how="inner")
+    points = _areas(tier)[0]
+    zoom = set(regions or ())
+    rows = []
+    for code, name, letter, group, structural, region in zip(
+            data["area_code"].tolist(), data["area_name"].tolist(), data["letter"].tolist(), data["group"].tolist(),
+            pd.Series(data["structural"], index=data.index).astype(bool).tolist(), data["region"].tolist(),
+            strict=True):
+        if (zoom and region not in zoom) or code not in points:
+            continue
+        if group == "this council":
+            rows.append((code, name, "name", *points[code]))
+        elif letter and (not structural or zoom):
+            rows.append((code, letter, "state", *points[code]))
+    return pd.DataFrame(rows, columns=["area_code", "letter", "kind", "lon", "lat"])
 
 
 # ---------------------------------------------------------------- the chart
 
 
+# The most classes a legend holds (7 differences + "too few" + 3 states = 11): one colour slot each in the spec.
+LEGEND_SLOTS = 12
+# The first row of the `legend` dataset also carries the titles and the lon/lat box the projection is fitted to.
+_META = "(data('legend')[0] || {})"
+
+
+def legend_rows(colouring: Colouring, title: str, subtitle: str, box: Mapping[str, float],
+                wrap: int | None = None) -> list[dict[str, Any]]:
+    """The `legend` dataset: one row per class in legend order (label, colour), each with the chart's titles.
+
+    Titles, classes and the area shown travel as data so the spec stays the same when a reader
+    changes the indicator, period, lens or colouring: the browser then swaps data in the chart it
+    has already drawn instead of building a new one (see choropleth).
+    """
+    if len(colouring.domain) > LEGEND_SLOTS:
+        raise ValueError(f"a map legend holds at most {LEGEND_SLOTS} classes, not {len(colouring.domain)}")
+    lines = [w for line in colouring.title for w in textwrap.wrap(line, wrap)] if wrap else list(colouring.title)
+    meta = {"title": title, "subtitle": subtitle, "legend_title": "\n".join(lines), **box}
+    return [{"label": label, "colour": colour, **meta}
+            for label, colour in zip(colouring.domain, colouring.range, strict=True)]
+
+
 def choropleth(data: pd.DataFrame, colouring: Colouring, tier: str, title: str, subtitle: str = "",
                regions: Sequence[str] | None = None, height: int = 560, selectable: bool = True,
-               legend_at: str = "right") -> dict[str, Any]:
+               legend_at: str = "right", show_legend: bool = True) -> dict[str, Any]:
     """The map as a Vega-Lite dict: fills from the small table, boundaries from the static GeoJSON.
 
-    `data` comes from chart_table. `regions` zooms to those regions (the projection fits what is
-    drawn). Built by hand rather than with altair: the same bytes, but altair's to_dict took
-    ~0.4 s per rerun on this table against a few ms (bench/map.py prints both).
+    `data` comes from chart_table. `regions` zooms to those regions: only their rows travel, areas
+    without a row are not drawn, and the projection is fitted to their box. Built by hand rather
+    than with altair: the same bytes, but altair's to_dict took ~0.4 s per rerun on this table
+    against a few ms (bench/map.py prints both).
+
+    Drawing speed in the browser (bench/map.py prints the times), why the spec looks as it does:
+
+    * The spec depends only on the tier, the size, whether the legend shows and whether a council is
+      selected (which adds a tooltip line). Titles, legend classes and colours, the area to fit and
+      every council's figures are datasets (`councils`, `letters`, `legend`), which Streamlit sends
+      beside the spec; when only they change, it swaps them into the chart already drawn (vega's
+      view.data) instead of parsing the boundaries, compiling the spec and building the SVG again.
+    * The projection is fitted to a four-number box, not to every vertex of every area, and draws
+      without adaptive resampling (precision 0: sub-pixel at this scale, and most of the path cost).
     """
     fields = [c for c in data.columns if c not in ("area_code", "letter", "structural")]
     lookup: list[dict[str, Any]] = [
         {"calculate": "datum.properties.area_code", "as": "area_code"},
         {"lookup": "area_code", "from": {"data": {"name": "councils"}, "key": "area_code", "fields": fields}},
+        {"filter": "isValid(datum.fill)"},  # areas with no row (outside the zoomed regions) are not drawn
     ]
-    if regions:
-        lookup.append({"filter": {"field": "region", "oneOf": list(regions)}})
     shapes_data = {"url": BOUNDARY_URLS[tier], "format": {"type": "json", "property": "features"}}
 
     def geo(mark: dict[str, Any], only: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -492,69 +562,71 @@ def choropleth(data: pd.DataFrame, colouring: Colouring, tier: str, title: str, 
         return {"data": shapes_data, "transform": transform, "mark": {"type": "geoshape", **mark}, **extra}
 
     tooltip = [_tip("area_name", "Council"), _tip("value_text", "Value"), _tip("period", "Period"),
-               _tip("status_words", "Status"), _tip("label", "Against similar councils")]
-    if data["peer_median"].astype(str).str.len().gt(0).any():
-        tooltip.append(_tip("peer_median", "Median of its similar councils"))
-    if data["similarity"].astype(str).str.len().gt(0).any():
+               _tip("status_words", "Status"), _tip("label", "Against similar councils"),
+               _tip("peer_median", "Median of its similar councils")]
+    if any(data["similarity"].astype(str).tolist()):
         tooltip.append(_tip("similarity", "Alike to the selected council"))
     tooltip.append(_tip("area_code", "GSS code"))
-    # A legend beside a tall map keeps the map large; its title is wrapped to stay narrow.
-    title_lines = [w for line in colouring.title for w in textwrap.wrap(line, 44)] if legend_at == "right" \
-        else list(colouring.title)
-    legend = {"title": title_lines, "orient": legend_at, "direction": "vertical",
-              "symbolType": "square", "symbolStrokeColor": "#505A5F", "symbolStrokeWidth": 0.6,
-              "labelLimit": 300, "titleLimit": 320, "titleFontWeight": "normal"}
+    legend: dict[str, Any] | None = None
+    if show_legend:
+        # A legend beside a tall map keeps the map large. Its title is data too: Vega-Lite passes a
+        # signal title through to Vega (tests/unit/test_maps.py renders it to check it still does).
+        legend = {"title": {"signal": f"split({_META}.legend_title || '', '\\n')"}, "orient": legend_at,
+                  "direction": "vertical", "symbolType": "square", "symbolStrokeColor": "#505A5F",
+                  "symbolStrokeWidth": 0.6, "labelLimit": 300, "titleLimit": 320, "titleFontWeight": "normal"}
+    scale = {"domain": {"expr": "pluck(data('legend'), 'label')"},
+             "range": [{"expr": f"(data('legend')[{i}] || {{}}).colour"} for i in range(LEGEND_SLOTS)]}
     shapes = geo({"stroke": "#7F7F7F", "strokeWidth": 0.35}, encoding={
-        "color": {"field": "fill", "type": "nominal", "legend": legend,
-                  "scale": {"domain": colouring.domain, "range": colouring.range}},
+        "color": {"field": "fill", "type": "nominal", "legend": legend, "scale": scale},
         "tooltip": tooltip,
     })
+    # Vega-Lite only hands Vega the datasets some data flow reads, and `legend` is otherwise read by
+    # expressions alone (scale, titles, fit): look its colour up so it is always there.
+    from_legend = {"data": {"name": "legend"}, "key": "label", "fields": ["colour"]}
+    shapes["transform"] = [*shapes["transform"], {"lookup": "fill", "from": from_legend}]
     if selectable:
         shapes["params"] = [{"name": "pick", "select": {"type": "point", "fields": ["area_code"], "on": "click",
                                                         "toggle": False, "clear": False}}]
     # Outlines name their council for screen readers (and browser tests) through the description channel.
     named = {"description": {"field": "outline", "type": "nominal"}}
-    lookup.append({"calculate": "(datum.group === 'peer' ? 'Similar council: ' : 'Selected council: ') "
-                                "+ datum.area_name", "as": "outline"})
+    at = {"longitude": {"field": "lon", "type": "quantitative"}, "latitude": {"field": "lat", "type": "quantitative"}}
+    text = {**at, "text": {"field": "letter", "type": "nominal"}}
+    name_only = [{"filter": "datum.kind === 'name'"}]
+    # The selected council's name sits on a white halo (a stroked copy) so it reads on any fill.
+    name = {"type": "text", "fontSize": 13, "fontWeight": "bold", "dy": -16}
     layers: list[dict[str, Any]] = [
         shapes,
         geo({"fill": None, "stroke": "#FFFFFF", "strokeWidth": 5}, "this council"),
         geo({"fill": None, "stroke": OUTLINE, "strokeWidth": 1.6}, "peer", encoding=named),
         geo({"fill": None, "stroke": OUTLINE, "strokeWidth": 3}, "this council", encoding=named),
+        {"data": {"name": "letters"}, "transform": [{"filter": "datum.kind === 'state'"}],
+         "mark": {"type": "text", "fontSize": 9, "color": "#3C3C3C"}, "encoding": text},
+        {"data": {"name": "letters"}, "transform": name_only, "encoding": text,
+         "mark": {**name, "fill": "#FFFFFF", "stroke": "#FFFFFF", "strokeWidth": 4, "strokeJoin": "round"}},
+        {"data": {"name": "letters"}, "transform": name_only, "encoding": text, "mark": {**name, "fill": OUTLINE}},
     ]
-    # Zoomed, only the region's rows travel: the rest would be filtered out in the browser anyway.
+    # Zoomed, only the region's rows travel: the rest would not be drawn anyway.
     rows = data[data["region"].isin(list(regions))] if regions else data
-    datasets: dict[str, Any] = {"councils": rows[["area_code", *fields]].to_dict("records")}
     marks = glyphs(data, tier, regions)
-    if len(marks):
-        datasets["letters"] = marks[["lon", "lat", "letter", "kind"]].to_dict("records")
-        at = {"longitude": {"field": "lon", "type": "quantitative"},
-              "latitude": {"field": "lat", "type": "quantitative"}}
-        text = {**at, "text": {"field": "letter", "type": "nominal"}}
-        name_only = [{"filter": "datum.kind === 'name'"}]
-        layers.append({"data": {"name": "letters"}, "transform": [{"filter": "datum.kind === 'state'"}],
-                       "mark": {"type": "text", "fontSize": 9, "color": "#3C3C3C"}, "encoding": text})
-        # The selected council's name sits on a white halo (a stroked copy) so it reads on any fill.
-        name = {"type": "text", "fontSize": 13, "fontWeight": "bold", "dy": -16}
-        layers.append({"data": {"name": "letters"}, "transform": name_only, "encoding": text,
-                       "mark": {**name, "fill": "#FFFFFF", "stroke": "#FFFFFF", "strokeWidth": 4,
-                                "strokeJoin": "round"}})
-        layers.append({"data": {"name": "letters"}, "transform": name_only, "encoding": text,
-                       "mark": {**name, "fill": OUTLINE}})
-    n_peers = int((data["group"] == "peer").sum())
-    description = (f"Map of England's {TIER_TITLES[tier].lower()}: {title}. Each council is coloured by "
-                   f"{colouring.title[0]}. Missing figures are marked x (no data), c (suppressed) and z "
-                   "(not applicable).")
-    if n_peers:
-        description += (f" The selected council has a heavy outline and its {n_peers} similar councils a dark "
-                        "outline.")
-    head: dict[str, Any] = {"text": title, "anchor": "start"}
-    if subtitle:
-        head["subtitle"] = subtitle
+    datasets: dict[str, Any] = {
+        "councils": records(rows[["area_code", *fields]]),
+        "letters": records(marks[["lon", "lat", "letter", "kind"]]),
+        # A legend beside a tall map has its title wrapped to stay narrow.
+        "legend": legend_rows(colouring, title, subtitle, view_box(tier, list(rows["area_code"])),
+                              wrap=44 if legend_at == "right" else None),
+    }
+    description = (f"Map of England's {TIER_TITLES[tier].lower()}, titled above and coloured as its legend "
+                   "explains. Missing figures are marked x (no data), c (suppressed) and z (not applicable). "
+                   "A selected council has a heavy outline and its similar councils a dark outline.")
+    box = f"[[{_META}.west, {_META}.south], [{_META}.east, {_META}.north]]"
     return {
-        "$schema": alt.SCHEMA_URL, "description": description, "title": head,
+        "$schema": alt.SCHEMA_URL, "description": description,
+        "title": {"text": {"expr": f"{_META}.title || ''"}, "subtitle": {"expr": f"{_META}.subtitle || ''"},
+                  "anchor": "start"},
         "width": "container", "height": height, "autosize": {"type": "fit", "contains": "padding"},
-        "projection": {"type": "mercator"}, "datasets": datasets, "layer": layers,
+        "projection": {"type": "mercator", "precision": 0,
+                       "fit": {"expr": f"{{type: 'Feature', geometry: {{type: 'MultiPoint', coordinates: {box}}}}}"}},
+        "datasets": datasets, "layer": layers,
         "config": {"view": {"stroke": None}, "legend": {"labelFontSize": 12, "titleFontSize": 12}},
     }
 

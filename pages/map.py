@@ -57,7 +57,12 @@ def take_map_click() -> None:
 
 
 version = data_version()
-ready_engine()
+# Streamlit redraws an element in place only if it keeps its position on the page. ready_engine() shows a
+# progress bar on a session's first run only, so it gets a slot of its own (empty afterwards), and notices
+# go in one container: otherwise the first change, or a notice coming and going, would shift the maps
+# and rebuild them (and everything below) from scratch.
+with st.empty():
+    ready_engine()
 table = authorities(version)
 cat = catalogue(version)
 config = load_config()
@@ -69,13 +74,14 @@ st.markdown("Each council's figure, or how far it sits from **its own similar co
 
 outcomes = cat[cat["role"] == "outcome"]
 meta_by_id = outcomes.set_index("id", drop=False)
+indicator_labels = dict(zip(outcomes["id"], outcomes["service_area"] + " — " + outcomes["title"], strict=True))
 names = dict(zip(table["area_code"], table["area_name"], strict=True))
 row1 = st.columns([3, 2, 2])
 with row1[0]:
     indicator_id = synced_select(
         "Indicator", list(outcomes["id"]), "indicator",
         default=DEFAULT_INDICATOR if DEFAULT_INDICATOR in set(outcomes["id"]) else str(outcomes["id"].iloc[0]),
-        format_func=lambda i: f"{meta_by_id.at[i, 'service_area']} — {meta_by_id.at[i, 'title']}",
+        format_func=lambda i: indicator_labels.get(i, i),
         help="Outcomes only, grouped by service area. Context variables choose peers; they are not mapped here.")
 assert indicator_id is not None
 indicator = meta_by_id.loc[indicator_id].to_dict()
@@ -117,20 +123,21 @@ with row2[3]:
                            help="London's 33 boroughs are readable when zoomed in.")
 assert mode is not None and lens is not None and region is not None
 
+notices = st.container()
 frame = map_frame(version, indicator_id, tier, period, lens)
 tp = peers_of_tier(version, tier, lens)
 selected = council if council in tp.codes else None
 if council and selected is None:
     other = maps.TIER_TITLES["upper" if tier == "lower" else "lower"].lower()
-    st.info(f"{names[council]} is not on this map; choose “{other}” under *Councils shown* to outline it.")
+    notices.info(f"{names[council]} is not on this map; choose “{other}” under *Councils shown* to outline it.")
 peer_list = maps.peer_codes(tp, selected) if selected else []
 
-similarity = None
+# With a council selected every tooltip says how alike the council is to it, whatever the colouring.
+similarity = maps.similarity_to(tp, selected) if selected else None
 if mode == "similarity" and selected is None:
-    st.info("Pick a council (or click one) to shade every council by how alike it is; showing values meanwhile.")
+    notices.info("Pick a council (or click one) to shade every council by how alike it is; showing values meanwhile.")
     mode = "value"
-if mode == "similarity" and selected:
-    similarity = maps.similarity_to(tp, selected)
+if mode == "similarity" and selected and similarity is not None:
     fill, colouring = maps.colour_by_similarity(frame, similarity, selected, names[selected])
 elif mode == "difference":
     fill, colouring = maps.colour_by_difference(frame, indicator)
@@ -144,17 +151,17 @@ subtitle = (f"Heavy outline: {names[selected]}; dark outlines: its {len(peer_lis
             f"({config.lenses[lens].title.lower()} lens)") if selected else "Click a council to outline its peers"
 zoom = [region] if region != ENGLAND else None
 spec = maps.choropleth(data, colouring, tier, title, subtitle, regions=zoom, height=720)
+# The map keeps its place on the page whether or not the London inset shows (a row in which it stretches
+# over the room the inset leaves), so zooming only swaps its data: a map that moves on the page is rebuilt.
 show_inset = zoom is None and "London" in regions
-left, right = st.columns([3, 1]) if show_inset else (st.container(), None)
-with left:
+with st.container(horizontal=True, gap="medium"):
     st.vega_lite_chart(spec=spec, on_select="rerun", key=f"map_{council or 'none'}", width="stretch")
-if right is not None:
-    with right:
-        inset = maps.choropleth(data, colouring, tier, "London", "33 boroughs, zoomed", regions=["London"],
-                                height=300)
-        inset["layer"][0]["encoding"]["color"]["legend"] = None
-        st.vega_lite_chart(spec=inset, on_select="rerun", key=f"london_{council or 'none'}", width="stretch")
-        st.caption("Click any council to select it; hover for its figure, status and words against its peers.")
+    if show_inset:
+        with st.container(width=230):
+            inset = maps.choropleth(data, colouring, tier, "London", "33 boroughs, zoomed", regions=["London"],
+                                    height=300, show_legend=False)
+            st.vega_lite_chart(spec=inset, on_select="rerun", key=f"london_{council or 'none'}", width="stretch")
+            st.caption("Click any council to select it; hover for its figure, status and words against its peers.")
 
 st.caption(maps.state_counts(frame) + ". Letters on the map: x no data, c suppressed, z not applicable.")
 if selected:
@@ -168,7 +175,8 @@ if indicator.get("caveats"):
 
 stem = f"map-{indicator_id}-{tier}-{mode}" + (f"-{selected}" if selected else "")
 d1, d2, d3 = st.columns(3)
-d1.download_button("Download the map's data (CSV)", lambda: maps.map_csv(frame, indicator, mode, tier, similarity),
+d1.download_button("Download the map's data (CSV)",
+                   lambda: maps.map_csv(frame, indicator, mode, tier, similarity if mode == "similarity" else None),
                    file_name=f"{stem}.csv", mime="text/csv", on_click="ignore")
 d2.download_button("Download the map (PNG)", lambda: maps.map_png(maps.export_spec(spec)), file_name=f"{stem}.png",
                    mime="image/png", on_click="ignore")

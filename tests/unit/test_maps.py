@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -127,8 +128,8 @@ def test_missing_states_have_their_own_colours_and_legend_entries() -> None:
 
     data = maps.chart_table(table, fill, INDICATOR)
     spec = maps.choropleth(data, colouring, "lower", "Test")
-    scale = spec["layer"][0]["encoding"]["color"]["scale"]
-    assert scale["domain"] == colouring.domain and scale["range"] == colouring.range
+    legend = spec["datasets"]["legend"]  # the colour scale reads its domain and range from these rows
+    assert [r["label"] for r in legend] == colouring.domain and [r["colour"] for r in legend] == colouring.range
     letters = {r["letter"] for r in spec["datasets"]["letters"]}
     assert letters == {"x", "c", "z"}  # colour is not the only signal
     values_shown = {r["area_code"]: r["value_text"] for r in spec["datasets"]["councils"]}
@@ -247,9 +248,9 @@ def test_chart_sends_a_small_table_not_geometry_and_outlines_the_selection() -> 
     data = maps.chart_table(table, fill, INDICATOR, "E06000001", ["E07000008", "E07000009"])
     spec = maps.choropleth(data, colouring, "lower", "Test", regions=["North East"])
     text = json.dumps(spec)
-    assert "coordinates" not in text
+    assert '"coordinates"' not in text  # no geometry (the projection is fitted to a box built in an expression)
     assert spec["layer"][0]["data"]["url"] == "app/static/boundaries/lower.geojson"
-    assert {"filter": {"field": "region", "oneOf": ["North East"]}} in spec["layer"][0]["transform"]
+    assert {"filter": "isValid(datum.fill)"} in spec["layer"][0]["transform"]  # areas without a row are not drawn
     assert spec["layer"][0]["params"][0]["select"]["fields"] == ["area_code"]
     outlines = spec["layer"][1:4]
     assert [o["transform"][-1]["filter"] for o in outlines] == [
@@ -262,6 +263,90 @@ def test_chart_sends_a_small_table_not_geometry_and_outlines_the_selection() -> 
     assert "rank" not in text.lower()
     assert spec["description"].startswith("Map of England")
     assert maps.payload_bytes(spec) < 20_000
+
+
+def spec_only(spec: dict) -> dict:
+    return {k: v for k, v in spec.items() if k != "datasets"}
+
+
+def test_spec_stays_the_same_when_only_the_data_changes(processed: dict[str, pd.DataFrame]) -> None:
+    """Streamlit swaps data into a drawn chart only while its spec is unchanged (see maps.choropleth)."""
+    config = load_config()
+    ctx = tier_context(processed["values"], processed["indicators"], processed["authorities"], "lower", config)
+    indicators = processed["indicators"].set_index("id", drop=False)
+    code = "E07000117"
+    specs, datasets = [], []
+    for lens in ("overall", "economy"):
+        tp = maps.tier_peers(ctx.z, lens_weights(config, lens))
+        sim = maps.similarity_to(tp, code)
+        for ind_id in ("household_recycling_rate", "adult_obesity_prevalence"):
+            meta = {str(k): v for k, v in indicators.loc[ind_id].to_dict().items()}
+            table = maps.compare_with_peers(maps.map_table(processed["values"], meta, processed["authorities"],
+                                                           "lower"), tp, meta)
+            for fill, colouring in (maps.colour_by_value(table, meta), maps.colour_by_difference(table, meta),
+                                    maps.colour_by_similarity(table, sim, code, "Burnley")):
+                data = maps.chart_table(table, fill, meta, code, maps.peer_codes(tp, code), sim)
+                for regions in (None, ["London"], ["North West"]):
+                    spec = maps.choropleth(data, colouring, "lower", f"{meta['title']} {lens}", "sub", regions=regions)
+                    specs.append(spec_only(spec))
+                    datasets.append(spec["datasets"])
+    assert all(s == specs[0] for s in specs)
+    assert len({json.dumps(d, sort_keys=True) for d in datasets}) == len(datasets)  # while every map differs
+    legend = datasets[0]["legend"]
+    assert legend[0]["title"] == "Household waste recycling rate overall" and legend[0]["subtitle"] == "sub"
+    assert "Quintiles" in legend[0]["legend_title"]
+    unselected = maps.chart_table(table, fill, meta)
+    assert spec_only(maps.choropleth(unselected, colouring, "lower", "t")) != specs[0]  # no likeness tooltip line
+
+
+def test_view_box_fits_the_areas_drawn(processed: dict[str, pd.DataFrame]) -> None:
+    auth = processed["authorities"]
+    lower = auth[auth["is_lower"]]
+    england = maps.view_box("lower", list(lower["area_code"]))
+    london = maps.view_box("lower", list(lower.loc[lower["region"] == "London", "area_code"]))
+    assert -6.5 < england["west"] < london["west"] < london["east"] < england["east"] < 2.0
+    assert 49.8 < england["south"] < london["south"] < london["north"] < england["north"] < 56.0
+    assert london["east"] - london["west"] < 1.0 and london["north"] - london["south"] < 0.5  # about 70 x 45 km
+    assert maps.view_box("lower", ["E99999999"]) == england  # nothing known: all of the tier
+
+
+def test_legend_rows_carry_classes_titles_and_box() -> None:
+    colouring = maps.Colouring(title=["A long legend title that the page wraps when the legend is beside the map",
+                                      "Second line"], domain=["a", "b"], range=["#111111", "#222222"])
+    box = {"west": -1.0, "south": 51.0, "east": 0.5, "north": 52.0}
+    rows = maps.legend_rows(colouring, "Title", "Sub", box, wrap=44)
+    assert [(r["label"], r["colour"]) for r in rows] == [("a", "#111111"), ("b", "#222222")]
+    assert all(r["title"] == "Title" and r["subtitle"] == "Sub" and r["west"] == -1.0 for r in rows)
+    assert all(len(line) <= 44 for line in rows[0]["legend_title"].split("\n"))
+    too_many = maps.Colouring(title=["t"], domain=[str(i) for i in range(maps.LEGEND_SLOTS + 1)],
+                              range=["#000000"] * (maps.LEGEND_SLOTS + 1))
+    with pytest.raises(ValueError, match="at most"):
+        maps.legend_rows(too_many, "t", "", box)
+
+
+def test_records_match_pandas_to_dict() -> None:
+    frame = pd.DataFrame({"a": ["x", "y"], "b": [1.5, np.nan], "c": [True, False]})
+    fast = maps.records(frame)
+    slow = frame.to_dict("records")
+    assert [r["a"] for r in fast] == [r["a"] for r in slow] and fast[0]["b"] == 1.5 and np.isnan(fast[1]["b"])
+    assert [r["c"] for r in fast] == [True, False]
+
+
+def test_glyphs_letter_missing_states_and_name_the_selected_council(processed: dict[str, pd.DataFrame]) -> None:
+    auth = processed["authorities"]
+    table = maps.map_table(processed["values"], INDICATOR | {"id": "household_recycling_rate"}, auth, "lower")
+    camden, northumberland = table["area_code"] == "E09000007", table["area_code"] == "E06000057"
+    table["state"] = table["state"].mask(camden, "c").mask(northumberland, "z")  # suppressed; not applicable
+    table["applies"] = table["applies"].mask(northumberland, False)
+    fill, _ = maps.colour_by_value(table, INDICATOR)
+    data = maps.chart_table(table, fill, INDICATOR, selected="E07000117")
+    marks = maps.glyphs(data, "lower").set_index("area_code")
+    assert marks.loc["E09000007", "letter"] == "c" and marks.loc["E09000007", "kind"] == "state"
+    assert marks.loc["E07000117", "letter"] == "Burnley" and marks.loc["E07000117", "kind"] == "name"
+    assert "E06000057" not in marks.index  # a service the council does not run: unlettered on England's map
+    zoomed = maps.glyphs(data, "lower", ["North East"]).set_index("area_code")
+    assert zoomed.loc["E06000057", "letter"] == "z" and "E09000007" not in zoomed.index
+    assert marks[["lon", "lat"]].notna().all().all()
 
 
 # ---------------------------------------------------------------- exports
@@ -298,3 +383,6 @@ def test_png_and_svg_render_offline() -> None:
     assert maps.map_png(spec, scale=1).startswith(b"\x89PNG\r\n\x1a\n")
     svg = maps.map_svg(spec)
     assert svg.lstrip().startswith(b"<svg") and b"<path" in svg
+    # Titles and legend are data: Vega-Lite must still hand the legend's signal title to Vega.
+    texts = " ".join(re.findall(r">([^<>]+)<", svg.decode("utf-8")))
+    assert "Test" in texts and "Quintiles" in texts and "Suppressed [c]" in texts
