@@ -498,11 +498,16 @@ def _forget(key: int) -> Callable[[weakref.ref[pd.DataFrame]], None]:
     return drop
 
 
+def _rows_of(ix: _RowIndex, codes: Iterable[Any]) -> np.ndarray:
+    """Positions of these areas' rows, in the frame's order."""
+    found = [ix.positions[c] for c in set(codes) if c in ix.positions]
+    return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.intp)
+
+
 def _latest_positions(ix: _RowIndex, indicator_id: str, area_codes: Iterable[str]) -> np.ndarray | None:
     """Row positions of latest_rows' answer, in the frame's order; None when no council has a figure."""
     codes = set(area_codes)
-    found = [ix.positions[c] for c in codes | {ENGLAND_CODE} if c in ix.positions]
-    near = np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.intp)  # in the frame's order
+    near = _rows_of(ix, codes | {ENGLAND_CODE})
     near = near[_equals(ix.indicator[near], indicator_id)]
     in_codes = np.ones(near.size, dtype=bool)
     if ENGLAND_CODE not in codes:
@@ -732,9 +737,7 @@ def trend(values: pd.DataFrame, indicator_id: str, code: str, peer_codes: Sequen
     value = ix.column(values, "value", _as_float)
     keyed = _equals(ix.indicator, indicator_id) & ~pd.isna(ix.start) & ~pd.isna(period)  # groupby drops NaN keys
     buckets: dict[tuple[Any, Any], list[int]] = {key: [] for key in zip(ix.start[keyed], period[keyed], strict=True)}
-    wanted = {code, ENGLAND_CODE, *peer_set}
-    found = [ix.positions[c] for c in wanted if c in ix.positions]
-    for i in np.sort(np.concatenate(found)) if found else ():  # in the frame's order
+    for i in _rows_of(ix, {code, ENGLAND_CODE, *peer_set}):
         if keyed[i]:
             buckets[(ix.start[i], period[i])].append(int(i))
     peers_wanted = set(peer_set)
@@ -847,8 +850,7 @@ def peers_to_talk_to(code: str, peer_codes: Sequence[str], values: pd.DataFrame,
     unit, decimals = str(meta.get("unit", "")), int(meta.get("decimals", 1))
     peer_set = [p for p in dict.fromkeys(peer_codes) if p != code]
     ix = _row_index(values)  # the peers' usable rows of this indicator, in the frame's order
-    found = [ix.positions[c] for c in peer_set if c in ix.positions]
-    at = np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.intp)
+    at = _rows_of(ix, peer_set)
     at = at[_equals(ix.indicator[at], ind_id) & ix.usable[at]]
     if not at.size:
         return []

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from lm_core import compare, peers
+from lm_core.frames import records
 from lm_core.geography import ENGLAND_CODE
 from lm_core.paths import STATIC_DIR
 
@@ -446,12 +447,6 @@ def chart_table(table: pd.DataFrame, fill: pd.Series, indicator: Mapping[str, An
     out["letter"] = [letters.get(f, "") for f in fills]
     out["structural"] = (~table["applies"].astype(bool)).tolist() if "applies" in table else False
     return out
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """frame.to_dict("records"), several times faster on pandas' Arrow-backed strings."""
-    cols = [str(c) for c in frame.columns]
-    return [dict(zip(cols, row, strict=True)) for row in zip(*(frame[c].tolist() for c in cols), strict=True)]
 
 
 @lru_cache(maxsize=2)

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from lm_core import compare, peers
 from lm_core.compare import Comparison
+from lm_core.frames import records
 from lm_core.peer_groups import TierContext, lens_weights
 from lm_core.peers import PeerConfig
 from lm_core.sources.base import SERVICE_AREAS, STATUS_CODES
@@ -104,13 +105,6 @@ def _nearest_small(z: pd.DataFrame, weights: dict[str, float], code: str, k: int
     return pd.DataFrame({"area_code": d.index[:k]})
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
-    """frame.to_dict("records") read column by column (row-wise access to Arrow strings is slow)."""
-    names = [str(c) for c in frame.columns]
-    columns = [frame[c].tolist() for c in frame.columns]
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
-
-
 def build_profile(code: str, authorities: pd.DataFrame, catalogue: pd.DataFrame,
                   by_indicator: Mapping[str, pd.DataFrame], contexts: Mapping[str, TierContext],
                   config: PeerConfig, lens: str = "overall", k: int = peers.DEFAULT_K,
@@ -134,7 +128,7 @@ def build_profile(code: str, authorities: pd.DataFrame, catalogue: pd.DataFrame,
     outcomes = catalogue[catalogue["role"] == "outcome"]
     if indicator_ids is not None:
         outcomes = outcomes[outcomes["id"].isin(indicator_ids)]
-    for ind in _records(outcomes):
+    for ind in records(outcomes):
         tier_pub = str(ind["tier"])
         if tier_pub == "upper" and not bool(me["is_upper"]):
             if not county:
@@ -182,9 +176,7 @@ SUMMARY_COLUMNS = ("indicator_id", "service_area", "measure", "whose_figure", "a
 def catalogue_facts(catalogue: pd.DataFrame) -> dict[str, dict[str, object]]:
     """id → unit, decimals, title as plain Python values: indexing a small Arrow-string frame row by row
     costs more than formatting the whole table."""
-    cols = ("id", "unit", "decimals", "title")
-    lists = [catalogue[c].tolist() for c in cols]
-    return {str(row[0]): dict(zip(cols, row, strict=True)) for row in zip(*lists, strict=True)}
+    return {str(r["id"]): r for r in records(catalogue[["id", "unit", "decimals", "title"]])}
 
 
 def summary_records(rows: Sequence[ProfileRow], catalogue: pd.DataFrame | Mapping[str, Mapping[str, object]]

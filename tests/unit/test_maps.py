@@ -15,6 +15,7 @@ import shapely
 
 from lm_core import compare, maps, peers
 from lm_core.build import load_processed
+from lm_core.frames import records
 from lm_core.peer_groups import lens_weights, tier_context
 from lm_core.peers import load_config
 
@@ -326,7 +327,7 @@ def test_legend_rows_carry_classes_titles_and_box() -> None:
 
 def test_records_match_pandas_to_dict() -> None:
     frame = pd.DataFrame({"a": ["x", "y"], "b": [1.5, np.nan], "c": [True, False]})
-    fast = maps.records(frame)
+    fast = records(frame)
     slow = frame.to_dict("records")
     assert [r["a"] for r in fast] == [r["a"] for r in slow] and fast[0]["b"] == 1.5 and np.isnan(fast[1]["b"])
     assert [r["c"] for r in fast] == [True, False]
