@@ -48,6 +48,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from lm_core import compare, geo, images, peers
@@ -338,6 +339,7 @@ def build_slides(profile: Profile, catalogue: pd.DataFrame, by_indicator: Mappin
     names = dict(zip(authorities["area_code"], authorities["area_name"], strict=True))
     official = dict(zip(authorities["area_code"], authorities["official_name"], strict=True))
     figures = summary_table(profile.rows, catalogue).set_index("indicator_id") if profile.rows else None
+    tier_codes = {t: list(authorities.loc[authorities[f"is_{t}"].astype(bool), "area_code"]) for t in TIER_WORDS}
     slides: list[Slide] = []
     for row in profile.rows:
         if row.service_area not in chosen or figures is None:
@@ -349,28 +351,27 @@ def build_slides(profile: Profile, catalogue: pd.DataFrame, by_indicator: Mappin
         frame = by_indicator.get(row.indicator_id)
         if frame is None:
             continue
-        tier_codes = list(authorities.loc[authorities[f"is_{row.tier}"].astype(bool), "area_code"])
-        latest = compare.latest_rows(frame, row.indicator_id, tier_codes)
-        points = latest.loc[latest["area_code"] != ENGLAND_CODE, ["area_code", "value"]]
-        points = points.assign(
-            area_name=points["area_code"].map(names),
-            group=["this council" if a == row.subject_code else "peer" if a in row.peer_codes else "other"
-                   for a in points["area_code"]],
-        ).sort_values("area_code", kind="stable").reset_index(drop=True)
+        latest = compare.latest_rows(frame, row.indicator_id, tier_codes[row.tier])
+        keep = (latest["area_code"] != ENGLAND_CODE).to_numpy()
+        codes = latest["area_code"].to_numpy(dtype=object)[keep]
+        order = sorted(range(len(codes)), key=codes.__getitem__)  # by GSS code: never by value
+        codes = [str(codes[i]) for i in order]
+        peer_set = set(row.peer_codes)
+        values = latest["value"].to_numpy(dtype=float, na_value=np.nan)[keep][order]
+        groups = ["this council" if a == row.subject_code else "peer" if a in peer_set else "other" for a in codes]
+        points = pd.DataFrame({"area_code": codes, "value": values, "area_name": [names.get(a) for a in codes],
+                               "group": groups})
         status_note = "" if c.value is not None else status_words(c.status).lower()
         period = c.period or str(m.get("latest_period", ""))
-        # trend() reads only these councils' rows: filtering first saves most of its time
-        mine = frame[frame["area_code"].isin({row.subject_code, *row.peer_codes, ENGLAND_CODE})]
-        history = compare.trend(mine, row.indicator_id, row.subject_code, row.peer_codes)
+        history = compare.trend(frame, row.indicator_id, row.subject_code, row.peer_codes)  # reads the row index
         value_text = str(fig["value"])
         median_text = _fmt(c.peer_median, unit, decimals)
         range_text = str(fig["typical_range"])
         caveat = " ".join(str(m["caveats"] or "").split()) or "None recorded."
         chart_data = json.dumps({
-            "strip": [[str(a), _r(v), str(g)] for a, v, g in
-                      zip(points["area_code"], points["value"], points["group"], strict=True)],
+            "strip": [[a, _r(v), g] for a, v, g in zip(codes, values.tolist(), groups, strict=True)],
             "trend": [[str(p), _r(a), _r(b), _r(e)] for p, a, b, e in
-                      zip(history["period"], history["council"], history["peer_median"], history["england"],
+                      zip(*(history[k].tolist() for k in ("period", "council", "peer_median", "england")),
                           strict=True)],
         }, sort_keys=True)
         slides.append(Slide(

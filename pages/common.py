@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 
 import altair as alt
@@ -19,6 +20,21 @@ from lm_core.profile import Profile, build_profile, split_by_indicator
 from lm_core.store import StoreError, database_url, ensure_store, get_engine, safe_url
 
 CACHE_TTL = 3600
+
+
+def _freeze_imported_heap() -> None:
+    """Leave the imported modules' objects out of every later garbage collection (once per process).
+
+    Streamlit runs a full collection after every rerun (runner.postScriptGC) while holding the GIL: about
+    200 ms on this machine, nearly all of it walking the ~220k objects of the modules imported above, which
+    live as long as the process. Frozen, they are still freed by reference counting; the collection then
+    walks only what was made since, so memory hygiene stays on and the server stops stalling.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+_freeze_imported_heap()
 
 
 def _route_through_dashboard() -> None:
@@ -50,25 +66,29 @@ def ready_engine() -> Engine:
 
     Every page calls this first, so it is also where a deep link is handed to dashboard.py's navigation
     (not at import time: a rerun raised inside an import leaves a half-imported module for other sessions).
+    The first-run progress bar lives in a slot drawn on every run (empty afterwards): Streamlit redraws an
+    element in place only if it keeps its position, so a bar shown on the first run alone would shift every
+    element below it on the second run and rebuild them all.
     """
     _route_through_dashboard()
+    slot = st.empty()
     try:
         eng = engine()
         version = str(read_manifest()["data_version"])
         if st.session_state.get("_store_checked") != version:
-            bar = st.progress(0.0, text="Preparing the database on first run…")
+            bar = slot.progress(0.0, text="Preparing the database on first run…")
             built = ensure_store(eng, progress=lambda f, m: bar.progress(min(f, 1.0), text=f"First run: {m}…"))
-            bar.empty()
+            slot.empty()
             if built:
                 st.cache_data.clear()
             st.session_state["_store_checked"] = version
         return eng
     except StoreError as exc:
-        st.error(f"The database could not be opened: {exc}")
+        slot.error(f"The database could not be opened: {exc}")
         st.stop()
     except OSError as exc:
-        st.error(f"The data folder could not be read or written ({exc.strerror}). "
-                 f"Database: {safe_url(database_url())}")
+        slot.error(f"The data folder could not be read or written ({exc.strerror}). "
+                   f"Database: {safe_url(database_url())}")
         st.stop()
     raise AssertionError("unreachable")
 
@@ -81,13 +101,13 @@ def data_version() -> str:
 @st.cache_data(ttl=CACHE_TTL, max_entries=4, show_spinner=False)
 def authorities(version: str) -> pd.DataFrame:
     """Current councils (cached per data version)."""
-    return queries.authorities(ready_engine())
+    return queries.authorities(engine())
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=4, show_spinner=False)
 def catalogue(version: str) -> pd.DataFrame:
     """The indicator catalogue (cached per data version)."""
-    return queries.catalogue(ready_engine())
+    return queries.catalogue(engine())
 
 
 def synced_select(label: str, options: list[str], param: str, default: str | None = None,
@@ -137,7 +157,7 @@ def council_picker(table: pd.DataFrame, label: str = "Find a council", param: st
 @st.cache_data(ttl=CACHE_TTL, max_entries=4, show_spinner=False)
 def lineage(version: str) -> pd.DataFrame:
     """Retired codes and their successors (cached per data version)."""
-    return queries.lineage(ready_engine())
+    return queries.lineage(engine())
 
 
 def _explain_unknown_code(code: str, names: dict[str, str]) -> None:
@@ -169,7 +189,7 @@ def footer(attributions: list[str]) -> None:
 def tier_context(version: str, tier: str) -> TierContext:
     """Standardised context for one tier (one shared, read-only copy per data version): the only input to peers."""
     config = load_config()
-    eng = ready_engine()
+    eng = engine()
     values = queries.values_for(eng, indicator_ids=list(config.variables))
     return peer_groups.tier_context(values, catalogue(version), authorities(version), tier, config)
 
@@ -187,7 +207,7 @@ def values_by_indicator(version: str) -> dict[str, pd.DataFrame]:
     A resource, not cache_data: cache_data unpickles a fresh copy of all 170k rows on every call, which
     cost more than the comparisons themselves and defeated compare.latest_rows' per-frame index.
     """
-    return split_by_indicator(queries.values_for(ready_engine()))
+    return split_by_indicator(queries.values_for(engine()))
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)

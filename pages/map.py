@@ -13,6 +13,7 @@ from pages.common import (
     catalogue,
     council_picker,
     data_version,
+    engine,
     footer,
     ready_engine,
     synced_select,
@@ -26,7 +27,7 @@ DEFAULT_INDICATOR = "household_recycling_rate"  # a familiar figure with a direc
 @st.cache_data(ttl=CACHE_TTL, max_entries=16, show_spinner=False)
 def indicator_values(version: str, indicator_id: str) -> pd.DataFrame:
     """Every published row of one indicator (cached per data version)."""
-    return queries.values_for(ready_engine(), indicator_ids=[indicator_id])
+    return queries.values_for(engine(), indicator_ids=[indicator_id])
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=16, show_spinner=False)
@@ -57,12 +58,10 @@ def take_map_click() -> None:
 
 
 version = data_version()
-# Streamlit redraws an element in place only if it keeps its position on the page. ready_engine() shows a
-# progress bar on a session's first run only, so it gets a slot of its own (empty afterwards), and notices
-# go in one container: otherwise the first change, or a notice coming and going, would shift the maps
-# and rebuild them (and everything below) from scratch.
-with st.empty():
-    ready_engine()
+# Streamlit redraws an element in place only if it keeps its position on the page: ready_engine() keeps a
+# slot of its own for its first-run progress bar, and notices go in one container, otherwise a notice
+# coming and going would shift the maps and rebuild them (and everything below) from scratch.
+ready_engine()
 table = authorities(version)
 cat = catalogue(version)
 config = load_config()

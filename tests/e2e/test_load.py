@@ -72,6 +72,7 @@ class Tour:
 
     council: str
     seconds: dict[str, float] = field(default_factory=dict)
+    visits: list[tuple[str, str, float, float]] = field(default_factory=list)  # page, how, started, seconds
     problems: list[str] = field(default_factory=list)
     placeholders: list[str] = field(default_factory=list)
 
@@ -150,6 +151,7 @@ async def visit(page: object, base: str, name: str, first: bool, tour: Tour) -> 
     """The first page by its deep link (a new session), the others through the sidebar (the same session),
     or by deep link when the sidebar is hidden."""
     started = time.perf_counter()
+    how = "deep link (new session)" if first else "sidebar"
     url = f"{base}/{name}?council={tour.council}"
     link = page.locator(f"[data-testid='stSidebarNav'] a[href$='/{'' if name == HOME else name}']")  # type: ignore[attr-defined]
     clicked = False
@@ -160,6 +162,7 @@ async def visit(page: object, base: str, name: str, first: bool, tour: Tour) -> 
         except PlaywrightTimeout:  # the page hid its sidebar after we looked (Present does, for projection)
             pass
     if not clicked:
+        how = how if first else "deep link (sidebar hidden)"
         await page.goto(url, wait_until="commit", timeout=PAGE_TIMEOUT_MS)  # type: ignore[attr-defined]
     else:
         await page.wait_for_function("p => location.pathname.replace(/\\/$/, '').endsWith(p)",  # type: ignore[attr-defined]
@@ -170,6 +173,7 @@ async def visit(page: object, base: str, name: str, first: bool, tour: Tour) -> 
         return
     await settle(page)
     tour.seconds[name] = time.perf_counter() - started
+    tour.visits.append((name, how, started, tour.seconds[name]))
     tour.problems += await problems_on(page, url if first else f"{base}/{name} (sidebar)")
 
 
@@ -281,6 +285,7 @@ def test_twenty_sessions_tour_every_page(app_server: RunningApp) -> None:
     after = os.times()
     browser_cpu = (after.children_user + after.children_system
                    - children_before.children_user - children_before.children_system)
+    driver_cpu = after.user + after.system - children_before.user - children_before.system  # this process
     server_problems = log_problems(server)
 
     pages = registered_pages()
@@ -292,10 +297,15 @@ def test_twenty_sessions_tour_every_page(app_server: RunningApp) -> None:
         per = [t.seconds[name] for t in tours if name in t.seconds]
         if per:
             print(f"  /{name:<12} median {statistics.median(per):5.1f} s  max {max(per):5.1f} s")
-    print(f"CPU during the load: server {server_cpu:.0f} s, Chromium {browser_cpu:.0f} s, in {wall:.0f} s wall on "
+    print(f"CPU during the load: server {server_cpu:.0f} s, Chromium and its driver {browser_cpu:.0f} s, "
+          f"this test's asyncio client {driver_cpu:.0f} s, in {wall:.0f} s wall on "
           f"{os.cpu_count()} cores (load average now {os.getloadavg()[0]:.1f})")
     print(f"server RSS: before the load {idle_rss / 1024:.0f} MB, peak {peak_rss / 1024:.0f} MB "
           "(VmHWM and 0.25 s samples)")
+    slowest = sorted(((v, i) for i, t in enumerate(tours) for v in t.visits), key=lambda vi: -vi[0][3])[:6]
+    t0 = min((v[2] for t in tours for v in t.visits), default=0.0)
+    print("slowest visits:", "; ".join(f"/{v[0]} {v[3]:.0f} s (session {i}, {v[1]}, from t={v[2] - t0:.0f} s)"
+                                       for v, i in slowest))
     placeholders = sorted({p for t in tours for p in t.placeholders})
     if placeholders:
         print("skipped (placeholder pages):", ", ".join(placeholders))
