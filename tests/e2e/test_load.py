@@ -39,7 +39,10 @@ REPO = Path(__file__).resolve().parents[2]
 DASHBOARD = REPO / "dashboard.py"
 SESSIONS = int(os.environ.get("LM_LOAD_SESSIONS", "20"))  # 20 in CI; fewer to explore locally
 TOTAL_TIMEOUT_S = 420  # the load phase; measured ~200 s for 20 sessions on an idle 2-core machine
-PAGE_TIMEOUT_MS = 120_000
+PAGE_TIMEOUT_MS = 120_000  # one wait outside the tour (warm-up, the deep links opened together)
+# One visit of the tour, from click or link to its heading drawn. Under this load a page takes ~13 s (median)
+# and a council's first profile and pack, opened cold at the first second by two sessions at once, ~105 s.
+PAGE_BUDGET_S = 180
 PLACEHOLDER = "This page is being built"
 PROBLEM_ELEMENTS = ("stException", "stAlertContentError")
 HOME = "home"  # the default page: served at "/", linked there by the sidebar; /home is an alias for it
@@ -140,17 +143,23 @@ async def problems_on(page: object, url: str) -> list[str]:
     return found
 
 
-async def settle(page: object) -> None:
+def left_ms(deadline: float) -> float:
+    """What is left of a visit's budget, for Playwright's timeout (at least 1 ms: 0 would mean no limit)."""
+    return max(1.0, (deadline - time.perf_counter()) * 1000)
+
+
+async def settle(page: object, deadline: float) -> None:
     """Wait until the script has finished and the page's heading shows."""
-    await page.wait_for_selector(READY, state="attached", timeout=PAGE_TIMEOUT_MS)  # type: ignore[attr-defined]
-    await page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=PAGE_TIMEOUT_MS)  # type: ignore[attr-defined]
-    await page.wait_for_selector(READY, state="attached", timeout=PAGE_TIMEOUT_MS)  # type: ignore[attr-defined]
+    await page.wait_for_selector(READY, state="attached", timeout=left_ms(deadline))  # type: ignore[attr-defined]
+    await page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=left_ms(deadline))  # type: ignore[attr-defined]
+    await page.wait_for_selector(READY, state="attached", timeout=left_ms(deadline))  # type: ignore[attr-defined]
 
 
 async def visit(page: object, base: str, name: str, first: bool, tour: Tour) -> None:
     """The first page by its deep link (a new session), the others through the sidebar (the same session),
     or by deep link when the sidebar is hidden."""
     started = time.perf_counter()
+    deadline = started + PAGE_BUDGET_S
     how = "deep link (new session)" if first else "sidebar"
     url = f"{base}/{name}?council={tour.council}"
     link = page.locator(f"[data-testid='stSidebarNav'] a[href$='/{'' if name == HOME else name}']")  # type: ignore[attr-defined]
@@ -163,15 +172,15 @@ async def visit(page: object, base: str, name: str, first: bool, tour: Tour) -> 
             pass
     if not clicked:
         how = how if first else "deep link (sidebar hidden)"
-        await page.goto(url, wait_until="commit", timeout=PAGE_TIMEOUT_MS)  # type: ignore[attr-defined]
+        await page.goto(url, wait_until="commit", timeout=left_ms(deadline))  # type: ignore[attr-defined]
     else:
         await page.wait_for_function("p => location.pathname.replace(/\\/$/, '').endsWith(p)",  # type: ignore[attr-defined]
-                                     arg="" if name == HOME else "/" + name, timeout=PAGE_TIMEOUT_MS)
-    await page.wait_for_selector(READY, state="attached", timeout=PAGE_TIMEOUT_MS)  # type: ignore[attr-defined]
+                                     arg="" if name == HOME else "/" + name, timeout=left_ms(deadline))
+    await page.wait_for_selector(READY, state="attached", timeout=left_ms(deadline))  # type: ignore[attr-defined]
     if PLACEHOLDER in await page.locator("body").inner_text():  # type: ignore[attr-defined]
         tour.placeholders.append(name)
         return
-    await settle(page)
+    await settle(page, deadline)
     tour.seconds[name] = time.perf_counter() - started
     tour.visits.append((name, how, started, tour.seconds[name]))
     tour.problems += await problems_on(page, url if first else f"{base}/{name} (sidebar)")
