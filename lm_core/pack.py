@@ -353,9 +353,9 @@ def build_slides(profile: Profile, catalogue: pd.DataFrame, by_indicator: Mappin
             continue
         latest = compare.latest_rows(frame, row.indicator_id, tier_codes[row.tier])
         keep = (latest["area_code"] != ENGLAND_CODE).to_numpy()
-        codes = latest["area_code"].to_numpy(dtype=object)[keep]
-        order = sorted(range(len(codes)), key=codes.__getitem__)  # by GSS code: never by value
-        codes = [str(codes[i]) for i in order]
+        found = latest["area_code"].to_numpy(dtype=object)[keep]
+        order = sorted(range(len(found)), key=found.__getitem__)  # by GSS code: never by value
+        codes = [str(found[i]) for i in order]
         peer_set = set(row.peer_codes)
         values = latest["value"].to_numpy(dtype=float, na_value=np.nan)[keep][order]
         groups = ["this council" if a == row.subject_code else "peer" if a in peer_set else "other" for a in codes]
