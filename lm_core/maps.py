@@ -526,7 +526,8 @@ def legend_rows(colouring: Colouring, title: str, subtitle: str, box: Mapping[st
 
 def choropleth(data: pd.DataFrame, colouring: Colouring, tier: str, title: str, subtitle: str = "",
                regions: Sequence[str] | None = None, height: int = 560, selectable: bool = True,
-               legend_at: str = "right", show_legend: bool = True) -> dict[str, Any]:
+               legend_at: str = "right", show_legend: bool = True, boundaries: str | None = None,
+               place: str | None = None) -> dict[str, Any]:
     """The map as a Vega-Lite dict: fills from the small table, boundaries from the static GeoJSON.
 
     `data` comes from chart_table. `regions` zooms to those regions: only their rows travel, areas
@@ -543,14 +544,18 @@ def choropleth(data: pd.DataFrame, colouring: Colouring, tier: str, title: str, 
       view.data) instead of parsing the boundaries, compiling the spec and building the SVG again.
     * The projection is fitted to a four-number box, not to every vertex of every area, and draws
       without adaptive resampling (precision 0: sub-pixel at this scale, and most of the path cost).
+    * `boundaries` draws another tier's boundary file and `place` names what the map shows: London's
+      boroughs are in both files, so a London inset drawn from one file with one name has the same spec
+      whichever tier is shown, and a change of tier swaps its data instead of rebuilding it.
     """
+    shapes_tier = boundaries or tier
     fields = [c for c in data.columns if c not in ("area_code", "letter", "structural")]
     lookup: list[dict[str, Any]] = [
         {"calculate": "datum.properties.area_code", "as": "area_code"},
         {"lookup": "area_code", "from": {"data": {"name": "councils"}, "key": "area_code", "fields": fields}},
         {"filter": "isValid(datum.fill)"},  # areas with no row (outside the zoomed regions) are not drawn
     ]
-    shapes_data = {"url": BOUNDARY_URLS[tier], "format": {"type": "json", "property": "features"}}
+    shapes_data = {"url": BOUNDARY_URLS[shapes_tier], "format": {"type": "json", "property": "features"}}
 
     def geo(mark: dict[str, Any], only: str | None = None, **extra: Any) -> dict[str, Any]:
         transform = lookup + ([{"filter": f"datum.group === '{only}'"}] if only else [])
@@ -602,17 +607,18 @@ def choropleth(data: pd.DataFrame, colouring: Colouring, tier: str, title: str, 
     ]
     # Zoomed, only the region's rows travel: the rest would not be drawn anyway.
     rows = data[data["region"].isin(list(regions))] if regions else data
-    marks = glyphs(data, tier, regions)
+    marks = glyphs(data, shapes_tier, regions)
     datasets: dict[str, Any] = {
         "councils": records(rows[["area_code", *fields]]),
         "letters": records(marks[["lon", "lat", "letter", "kind"]]),
         # A legend beside a tall map has its title wrapped to stay narrow.
-        "legend": legend_rows(colouring, title, subtitle, view_box(tier, list(rows["area_code"])),
+        "legend": legend_rows(colouring, title, subtitle, view_box(shapes_tier, list(rows["area_code"])),
                               wrap=44 if legend_at == "right" else None),
     }
-    description = (f"Map of England's {TIER_TITLES[tier].lower()}, titled above and coloured as its legend "
-                   "explains. Missing figures are marked x (no data), c (suppressed) and z (not applicable). "
-                   "A selected council has a heavy outline and its similar councils a dark outline.")
+    shown = place or f"England's {TIER_TITLES[tier].lower()}"
+    description = (f"Map of {shown}, titled above and coloured as its legend explains. Missing figures are marked "
+                   "x (no data), c (suppressed) and z (not applicable). A selected council has a heavy outline "
+                   "and its similar councils a dark outline.")
     box = f"[[{_META}.west, {_META}.south], [{_META}.east, {_META}.north]]"
     return {
         "$schema": alt.SCHEMA_URL, "description": description,

@@ -157,8 +157,9 @@ with st.container(horizontal=True, gap="medium"):
     st.vega_lite_chart(spec=spec, on_select="rerun", key=f"map_{council or 'none'}", width="stretch")
     if show_inset:
         with st.container(width=230):
+            # drawn from one boundary file whatever the tier, so a change of tier does not rebuild it
             inset = maps.choropleth(data, colouring, tier, "London", "33 boroughs, zoomed", regions=["London"],
-                                    height=300, show_legend=False)
+                                    height=300, show_legend=False, boundaries="lower", place="London's 33 boroughs")
             st.vega_lite_chart(spec=inset, on_select="rerun", key=f"london_{council or 'none'}", width="stretch")
             st.caption("Click any council to select it; hover for its figure, status and words against its peers.")
 

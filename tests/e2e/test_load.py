@@ -75,7 +75,7 @@ class Tour:
 
     council: str
     seconds: dict[str, float] = field(default_factory=dict)
-    visits: list[tuple[str, str, float, float]] = field(default_factory=list)  # page, how, started, seconds
+    visits: list[tuple[str, str, float, float, str]] = field(default_factory=list)  # page, how, start, s, phases
     problems: list[str] = field(default_factory=list)
     placeholders: list[str] = field(default_factory=list)
 
@@ -92,6 +92,14 @@ def cpu_seconds(app: RunningApp) -> float:
     """User + system CPU the server has used so far."""
     fields = Path(f"/proc/{app.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """The whole machine's (busy, total) CPU ticks since boot, from /proc/stat: Chromium's renderers are not all
+    reaped by its driver, so their CPU is counted here rather than as our children's."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return sum(ticks) - idle, sum(ticks)
 
 
 def log_problems(app: RunningApp) -> list[str]:
@@ -148,11 +156,13 @@ def left_ms(deadline: float) -> float:
     return max(1.0, (deadline - time.perf_counter()) * 1000)
 
 
-async def settle(page: object, deadline: float) -> None:
-    """Wait until the script has finished and the page's heading shows."""
+async def settle(page: object, deadline: float) -> float:
+    """Wait until the script has finished and the page's heading shows; returns when the heading showed."""
     await page.wait_for_selector(READY, state="attached", timeout=left_ms(deadline))  # type: ignore[attr-defined]
     await page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=left_ms(deadline))  # type: ignore[attr-defined]
+    heading = time.perf_counter()
     await page.wait_for_selector(READY, state="attached", timeout=left_ms(deadline))  # type: ignore[attr-defined]
+    return heading
 
 
 async def visit(page: object, base: str, name: str, first: bool, tour: Tour) -> None:
@@ -176,13 +186,15 @@ async def visit(page: object, base: str, name: str, first: bool, tour: Tour) -> 
     else:
         await page.wait_for_function("p => location.pathname.replace(/\\/$/, '').endsWith(p)",  # type: ignore[attr-defined]
                                      arg="" if name == HOME else "/" + name, timeout=left_ms(deadline))
+    opened = time.perf_counter()
     await page.wait_for_selector(READY, state="attached", timeout=left_ms(deadline))  # type: ignore[attr-defined]
     if PLACEHOLDER in await page.locator("body").inner_text():  # type: ignore[attr-defined]
         tour.placeholders.append(name)
         return
-    await settle(page, deadline)
+    heading = await settle(page, deadline)
     tour.seconds[name] = time.perf_counter() - started
-    tour.visits.append((name, how, started, tour.seconds[name]))
+    phases = f"address shown at {opened - started:.0f} s, heading at {heading - started:.0f} s"
+    tour.visits.append((name, how, started, tour.seconds[name], phases))
     tour.problems += await problems_on(page, url if first else f"{base}/{name} (sidebar)")
 
 
@@ -282,6 +294,7 @@ def test_twenty_sessions_tour_every_page(app_server: RunningApp) -> None:
     server = app_server
     sampler = RssSampler(server)
     idle_rss, cpu_before, children_before = status(server, "VmRSS"), cpu_seconds(server), os.times()
+    busy_before, total_before = cpu_ticks()
     sampler.start()
     try:
         wall = asyncio.run(run_load(server.url, tours))
@@ -295,6 +308,8 @@ def test_twenty_sessions_tour_every_page(app_server: RunningApp) -> None:
     browser_cpu = (after.children_user + after.children_system
                    - children_before.children_user - children_before.children_system)
     driver_cpu = after.user + after.system - children_before.user - children_before.system  # this process
+    busy_after, total_after = cpu_ticks()
+    busy = (busy_after - busy_before) / max(1, total_after - total_before)
     server_problems = log_problems(server)
 
     pages = registered_pages()
@@ -308,13 +323,14 @@ def test_twenty_sessions_tour_every_page(app_server: RunningApp) -> None:
             print(f"  /{name:<12} median {statistics.median(per):5.1f} s  max {max(per):5.1f} s")
     print(f"CPU during the load: server {server_cpu:.0f} s, Chromium and its driver {browser_cpu:.0f} s, "
           f"this test's asyncio client {driver_cpu:.0f} s, in {wall:.0f} s wall on "
-          f"{os.cpu_count()} cores (load average now {os.getloadavg()[0]:.1f})")
+          f"{os.cpu_count()} cores; the machine was busy {busy:.0%} of the time (load average now "
+          f"{os.getloadavg()[0]:.1f})")
     print(f"server RSS: before the load {idle_rss / 1024:.0f} MB, peak {peak_rss / 1024:.0f} MB "
           "(VmHWM and 0.25 s samples)")
     slowest = sorted(((v, i) for i, t in enumerate(tours) for v in t.visits), key=lambda vi: -vi[0][3])[:6]
     t0 = min((v[2] for t in tours for v in t.visits), default=0.0)
-    print("slowest visits:", "; ".join(f"/{v[0]} {v[3]:.0f} s (session {i}, {v[1]}, from t={v[2] - t0:.0f} s)"
-                                       for v, i in slowest))
+    print("slowest visits:\n" + "\n".join(f"  /{v[0]} {v[3]:.0f} s (session {i}, {v[1]}, from t={v[2] - t0:.0f} s; "
+                                           f"{v[4]})" for v, i in slowest))
     placeholders = sorted({p for t in tours for p in t.placeholders})
     if placeholders:
         print("skipped (placeholder pages):", ", ".join(placeholders))

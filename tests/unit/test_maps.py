@@ -387,3 +387,29 @@ def test_png_and_svg_render_offline() -> None:
     # Titles and legend are data: Vega-Lite must still hand the legend's signal title to Vega.
     texts = " ".join(re.findall(r">([^<>]+)<", svg.decode("utf-8")))
     assert "Test" in texts and "Quintiles" in texts and "Suppressed [c]" in texts
+
+
+def test_london_inset_spec_is_the_same_for_both_tiers(processed: dict[str, pd.DataFrame]) -> None:
+    """London's boroughs are in both boundary files: the inset draws one of them, so a tier change swaps its data."""
+    config = load_config()
+    meta = {str(k): v for k, v in
+            processed["indicators"].set_index("id", drop=False).loc["household_recycling_rate"].to_dict().items()}
+    specs, boxes = [], []
+    for tier in maps.TIERS:
+        ctx = tier_context(processed["values"], processed["indicators"], processed["authorities"], tier, config)
+        tp = maps.tier_peers(ctx.z, lens_weights(config, "overall"))
+        table = maps.compare_with_peers(maps.map_table(processed["values"], meta, processed["authorities"], tier),
+                                        tp, meta)
+        fill, colouring = maps.colour_by_value(table, meta)
+        data = maps.chart_table(table, fill, meta)
+        spec = maps.choropleth(data, colouring, tier, "London", "33 boroughs", regions=["London"], height=300,
+                               show_legend=False, boundaries="lower", place="London's 33 boroughs")
+        specs.append(spec_only(spec))
+        boxes.append(spec["datasets"]["legend"][0])
+        assert len(spec["datasets"]["councils"]) == 33
+        assert spec["description"].startswith("Map of London's 33 boroughs")
+    assert specs[0] == specs[1]
+    assert [boxes[0][k] for k in ("west", "south", "east", "north")] == [boxes[1][k] for k in
+                                                                         ("west", "south", "east", "north")]
+    # the main map still names its tier
+    assert maps.choropleth(data, colouring, "upper", "t")["description"].startswith("Map of England's counties")
