@@ -69,15 +69,36 @@ def registered_pages() -> list[str]:
     return paths
 
 
+@dataclass(frozen=True)
+class Visit:
+    """One page drawn: how it was reached, and when (perf_counter seconds) it started, showed its address,
+    showed its heading and finished."""
+
+    page: str
+    how: str
+    started: float
+    opened: float
+    heading: float
+    finished: float
+
+    @property
+    def seconds(self) -> float:
+        return self.finished - self.started
+
+
 @dataclass
 class Tour:
     """What one browser session saw."""
 
     council: str
-    seconds: dict[str, float] = field(default_factory=dict)
-    visits: list[tuple[str, str, float, float, str]] = field(default_factory=list)  # page, how, start, s, phases
+    visits: list[Visit] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     placeholders: list[str] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> dict[str, float]:
+        """Seconds each page took to draw, by page."""
+        return {v.page: v.seconds for v in self.visits}
 
 
 def status(app: RunningApp, key: str) -> int:
@@ -192,9 +213,7 @@ async def visit(page: object, base: str, name: str, first: bool, tour: Tour) -> 
         tour.placeholders.append(name)
         return
     heading = await settle(page, deadline)
-    tour.seconds[name] = time.perf_counter() - started
-    phases = f"address shown at {opened - started:.0f} s, heading at {heading - started:.0f} s"
-    tour.visits.append((name, how, started, tour.seconds[name], phases))
+    tour.visits.append(Visit(name, how, started, opened, heading, time.perf_counter()))
     tour.problems += await problems_on(page, url if first else f"{base}/{name} (sidebar)")
 
 
@@ -327,10 +346,11 @@ def test_twenty_sessions_tour_every_page(app_server: RunningApp) -> None:
           f"{os.getloadavg()[0]:.1f})")
     print(f"server RSS: before the load {idle_rss / 1024:.0f} MB, peak {peak_rss / 1024:.0f} MB "
           "(VmHWM and 0.25 s samples)")
-    slowest = sorted(((v, i) for i, t in enumerate(tours) for v in t.visits), key=lambda vi: -vi[0][3])[:6]
-    t0 = min((v[2] for t in tours for v in t.visits), default=0.0)
-    print("slowest visits:\n" + "\n".join(f"  /{v[0]} {v[3]:.0f} s (session {i}, {v[1]}, from t={v[2] - t0:.0f} s; "
-                                           f"{v[4]})" for v, i in slowest))
+    slowest = sorted(((v, i) for i, t in enumerate(tours) for v in t.visits), key=lambda vi: -vi[0].seconds)[:6]
+    t0 = min((v.started for t in tours for v in t.visits), default=0.0)
+    print("slowest visits:\n" + "\n".join(
+        f"  /{v.page} {v.seconds:.0f} s (session {i}, {v.how}, from t={v.started - t0:.0f} s; address shown at "
+        f"{v.opened - v.started:.0f} s, heading at {v.heading - v.started:.0f} s)" for v, i in slowest))
     placeholders = sorted({p for t in tours for p in t.placeholders})
     if placeholders:
         print("skipped (placeholder pages):", ", ".join(placeholders))
