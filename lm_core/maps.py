@@ -488,7 +488,7 @@ def glyphs(data: pd.DataFrame, tier: str, regions: Sequence[str] | None = None) 
     rows = []
     for code, name, letter, group, structural, region in zip(
             data["area_code"].tolist(), data["area_name"].tolist(), data["letter"].tolist(), data["group"].tolist(),
-            pd.Series(data["structural"], index=data.index).astype(bool).tolist(), data["region"].tolist(),
+            data["structural"].astype(bool).tolist(), data["region"].tolist(),
             strict=True):
         if (zoom and region not in zoom) or code not in points:
             continue

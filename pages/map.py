@@ -58,9 +58,6 @@ def take_map_click() -> None:
 
 
 version = data_version()
-# Streamlit redraws an element in place only if it keeps its position on the page: ready_engine() keeps a
-# slot of its own for its first-run progress bar, and notices go in one container, otherwise a notice
-# coming and going would shift the maps and rebuild them (and everything below) from scratch.
 ready_engine()
 table = authorities(version)
 cat = catalogue(version)
@@ -122,6 +119,8 @@ with row2[3]:
                            help="London's 33 boroughs are readable when zoomed in.")
 assert mode is not None and lens is not None and region is not None
 
+# Notices go in one container: Streamlit redraws an element in place only if it keeps its position, so a
+# notice coming and going would otherwise shift the maps and rebuild them (and everything below).
 notices = st.container()
 frame = map_frame(version, indicator_id, tier, period, lens)
 tp = peers_of_tier(version, tier, lens)
